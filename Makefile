@@ -1,0 +1,56 @@
+# pointsmall: `make run` serves the demo on SQLite, `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint typecheck unit test-sqlite test-postgres migrate seed schema bench bench-smoke fuzz soak clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/pointsmall migrate
+	$(BIN)/pointsmall seed-demo --if-empty
+	$(BIN)/pointsmall serve --host $(HOST) --port $(PORT) --banner
+
+migrate: $(STAMP)
+	$(BIN)/pointsmall migrate
+
+schema: $(STAMP)
+	$(BIN)/pointsmall export-schema > schema.graphql
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy api schema models fulfilment
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -q
+
+test-postgres: $(STAMP)
+	$(BIN)/python -m tests.support.postgres_available || { \
+	  if [ "$${CI:-}" = "true" ]; then echo "PostgreSQL is required in CI but not reachable"; exit 1; \
+	  else echo "PostgreSQL not reachable: skipping the PostgreSQL run"; exit 0; fi; }
+	TEST_DATABASE=postgres $(BIN)/pytest -q tests/integration tests/e2e
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m benchmarks.run --smoke
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The ASGI application, its settings, identity, HTTP routes and the command line."""

@@ -1,0 +1,73 @@
+"""The application factory: routes, the Tortoise lifespan, the GraphQL endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from tortoise.contrib.starlette import RegisterTortoise
+
+from api.auth import TokenVerifier
+from api.db import tortoise_config
+from api.graphql import GraphQLApp
+from api.health import healthz, readyz
+from api.logs import configure_logging
+from api.settings import Settings, load_settings
+from schema.context import Services
+from schema.root import Limits, build_schema
+
+
+def build_services(settings: Settings) -> Services:
+    """The services the resolvers hand to the domain, from the settings."""
+    return Services(
+        currency=settings.currency,
+        ship_within_days=settings.ship_within_days,
+        at_risk_hours=settings.at_risk_hours,
+        payment_timeout_minutes=settings.payment_timeout_minutes,
+        compensation_rate=settings.compensation_rate,
+        points_timezone=settings.points_timezone,
+    )
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """The ASGI app; `manage_database=False` when the caller already set up Tortoise."""
+    settings = settings or load_settings()
+    settings.check()
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    schema = build_schema(
+        Limits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            introspection=not settings.production,
+        )
+    )
+    graphql = GraphQLApp(
+        schema,
+        services=services,
+        verifier=TokenVerifier.from_settings(settings),
+        graphiql=not settings.production,
+        allowed_origins=settings.allowed_origins,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_database:
+            yield
+            return
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, max_body_size=settings.max_body_bytes)
+    app.state.settings = settings
+    app.state.services = services
+    return app

@@ -1,0 +1,91 @@
+"""Bearer JWTs: decoding a request's token into an Actor, and minting development tokens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import jwt
+
+from api.settings import Settings
+from models.actors import Actor, Role
+
+MAX_SUBJECT_LENGTH = 64
+
+
+class AuthenticationFailed(Exception):
+    """The token is missing a claim, badly signed, expired or otherwise unusable."""
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """Verifies tokens with HS256 and a shared secret, or RS256 and a public key."""
+
+    secret: str
+    public_key: str | None = None
+    leeway_seconds: int = 30
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenVerifier:
+        return cls(settings.jwt_secret, settings.jwt_public_key, settings.jwt_leeway_seconds)
+
+    def verify(self, token: str) -> Actor:
+        """The actor a token names; raises AuthenticationFailed saying why not."""
+        key, algorithm = (
+            (self.public_key, "RS256") if self.public_key else (self.secret, "HS256")
+        )
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                leeway=self.leeway_seconds,
+                options={"require": ["exp", "sub", "role"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthenticationFailed("the token has expired") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationFailed(f"the token is not valid: {exc}") from exc
+        return _actor_from_claims(claims)
+
+
+def _actor_from_claims(claims: dict[str, object]) -> Actor:
+    role, subject, warehouses = claims.get("role"), claims.get("sub"), claims.get("warehouses", [])
+    if role not in {r.value for r in Role}:
+        raise AuthenticationFailed(f"unknown role {role!r}")
+    if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
+        raise AuthenticationFailed("the token's sub must be a string of 1 to 64 characters")
+    if not isinstance(warehouses, list) or not all(isinstance(w, str) for w in warehouses):
+        raise AuthenticationFailed("the token's warehouses must be a list of codes")
+    return Actor(role=Role(str(role)), subject=subject, warehouses=frozenset(warehouses))
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer ...` header, if any."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("the Authorization header must be `Bearer <token>`")
+    return token.strip()
+
+
+def mint_token(
+    secret: str,
+    *,
+    role: Role,
+    subject: str,
+    warehouses: Iterable[str] = (),
+    ttl_seconds: int = 7 * 24 * 3600,
+) -> str:
+    """A development HS256 token for the given role (the `token` command)."""
+    now = int(time.time())
+    claims = {
+        "sub": subject,
+        "role": role.value,
+        "warehouses": sorted(warehouses),
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")

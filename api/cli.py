@@ -1,0 +1,143 @@
+"""The `pointsmall` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+from tortoise import Tortoise
+
+from api.auth import mint_token
+from api.db import tortoise_config
+from api.settings import SettingsError, load_settings
+from models.actors import Role
+
+T = TypeVar("T")
+
+
+def run_with_database(work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` with Tortoise connected to DATABASE_URL, and disconnect afterwards."""
+
+    async def main() -> T:
+        settings = load_settings()
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
+    return asyncio.run(main())
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+@click.group()
+def main() -> None:
+    """pointsmall: the loyalty-points gift mall API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--banner", is_flag=True, help="Print where GraphiQL is and a demo token.")
+def serve(host: str, port: int, workers: int, banner: bool) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = load_settings()
+    try:
+        settings.check()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if banner:
+        _print_banner(host, port, settings.jwt_secret)
+    uvicorn.run(
+        "api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+
+
+def _print_banner(host: str, port: int, secret: str) -> None:
+    from api.demo import DEMO_MEMBER
+
+    member = mint_token(secret, role=Role.MEMBER, subject=DEMO_MEMBER)
+    admin = mint_token(secret, role=Role.ADMIN, subject="demo-admin")
+    click.echo(
+        f"\n  pointsmall is starting on http://{host}:{port}\n"
+        f"  GraphiQL: http://{host}:{port}/graphql\n"
+        f"  Paste into GraphiQL's headers to act as demo member {DEMO_MEMBER}:\n"
+        f'    {{"Authorization": "Bearer {member}"}}\n'
+        f"  Admin token:  {admin}\n"
+        f"  More tokens:  .venv/bin/pointsmall token --role warehouse --sub staff-1 "
+        f"--warehouse SH01\n"
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the migrations to DATABASE_URL (SQLite or PostgreSQL)."""
+    from tortoise.migrations.api.migrate import migrate as apply
+
+    async def work() -> None:
+        settings = load_settings()
+        try:
+            await apply(config=tortoise_config(settings.database_url))
+        finally:
+            await Tortoise.close_connections()
+
+    run(work())
+    click.echo("migrations applied")
+
+
+@main.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has gifts.")
+@click.option("--members", default=300, show_default=True, type=int)
+def seed_demo(if_empty: bool, members: int) -> None:
+    """Fill the database with a believable demo: members, warehouses, gifts, stock."""
+    from api.demo import seed
+
+    summary = run_with_database(lambda: seed(members=members, if_empty=if_empty))
+    click.echo(summary)
+
+
+@main.command()
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--sub", "subject", required=True, help="externalId for members; a name otherwise.")
+@click.option("--warehouse", "warehouses", multiple=True, help="Warehouse code (repeatable).")
+@click.option("--ttl", default=7 * 24 * 3600, show_default=True, help="Lifetime in seconds.")
+def token(role: str, subject: str, warehouses: tuple[str, ...], ttl: int) -> None:
+    """Print a development JWT signed with JWT_SECRET."""
+    settings = load_settings()
+    if settings.production:
+        raise click.ClickException("refusing to mint tokens with APP_ENV=production")
+    click.echo(
+        mint_token(
+            settings.jwt_secret,
+            role=Role(role),
+            subject=subject,
+            warehouses=warehouses,
+            ttl_seconds=ttl,
+        )
+    )
+
+
+@main.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL), as committed in schema.graphql."""
+    from schema.root import build_schema
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

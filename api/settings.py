@@ -1,0 +1,116 @@
+"""Settings, read from the environment once; the only module that reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from starlette.config import Config
+from starlette.datastructures import CommaSeparatedStrings
+
+DEV_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_pointsmall_development"
+DEV_STRIPE_API_KEY = "sk_test_pointsmall_development"
+DEFAULT_SQLITE_URL = "sqlite://data/pointsmall.sqlite3"
+
+
+class SettingsError(RuntimeError):
+    """The environment describes a configuration the service refuses to run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str = "development"
+    database_url: str = DEFAULT_SQLITE_URL
+    database_url_set: bool = False
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_public_key: str | None = None
+    jwt_leeway_seconds: int = 30
+    stripe_api_key: str = DEV_STRIPE_API_KEY
+    stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
+    stripe_api_base: str | None = None
+    stripe_timeout_seconds: float = 10.0
+    currency: str = "CNY"
+    carrier_secrets: dict[str, str] = field(default_factory=dict)
+    ship_within_days: int = 7
+    at_risk_hours: int = 48
+    payment_timeout_minutes: int = 30
+    compensation_rate: Decimal = Decimal("0.10")
+    points_timezone: str = "Asia/Shanghai"
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    rate_limit_per_minute: int = 60
+    sweep_interval_seconds: float = 30.0
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    def check(self) -> None:
+        """Refuse production with development secrets; raises SettingsError saying why."""
+        if not self.production:
+            return
+        problems = []
+        if not self.database_url_set:
+            problems.append("DATABASE_URL is not set")
+        if self.jwt_secret == DEV_JWT_SECRET and not self.jwt_public_key:
+            problems.append("JWT_SECRET is the development secret")
+        if len(self.jwt_secret) < 32 and not self.jwt_public_key:
+            problems.append("JWT_SECRET is shorter than 32 characters")
+        if self.stripe_webhook_secret == DEV_STRIPE_WEBHOOK_SECRET:
+            problems.append("STRIPE_WEBHOOK_SECRET is the development secret")
+        if self.stripe_api_key == DEV_STRIPE_API_KEY:
+            problems.append("STRIPE_API_KEY is the development key")
+        if problems:
+            raise SettingsError(
+                "refusing to start with APP_ENV=production: " + "; ".join(problems)
+            )
+
+
+def _carrier_secrets(raw: str) -> dict[str, str]:
+    """CARRIER_SECRETS is `carrier=secret,carrier=secret`."""
+    pairs = (item.split("=", 1) for item in CommaSeparatedStrings(raw) if "=" in item)
+    return {name.strip().upper(): secret.strip() for name, secret in pairs}
+
+
+def load_settings(env_file: str | Path | None = None) -> Settings:
+    """Read the settings from the environment (and an optional .env file)."""
+    config = Config(env_file) if env_file else Config()
+    database_url = config("DATABASE_URL", default=None)
+    app_env = config("APP_ENV", default="development")
+    return Settings(
+        app_env=app_env,
+        database_url=database_url or DEFAULT_SQLITE_URL,
+        database_url_set=bool(database_url),
+        jwt_secret=config("JWT_SECRET", default=DEV_JWT_SECRET),
+        jwt_public_key=config("JWT_PUBLIC_KEY", default=None),
+        jwt_leeway_seconds=config("JWT_LEEWAY_SECONDS", cast=int, default=30),
+        stripe_api_key=config("STRIPE_API_KEY", default=DEV_STRIPE_API_KEY),
+        stripe_webhook_secret=config("STRIPE_WEBHOOK_SECRET", default=DEV_STRIPE_WEBHOOK_SECRET),
+        stripe_api_base=config("STRIPE_API_BASE", default=None),
+        stripe_timeout_seconds=config("STRIPE_TIMEOUT_SECONDS", cast=float, default=10.0),
+        currency=config("CURRENCY", default="CNY").upper(),
+        carrier_secrets=_carrier_secrets(
+            config("CARRIER_SECRETS", default="SF=dev-sf-secret,YTO=dev-yto-secret,EMS=dev-ems-secret")
+        ),
+        ship_within_days=config("SHIP_WITHIN_DAYS", cast=int, default=7),
+        at_risk_hours=config("AT_RISK_HOURS", cast=int, default=48),
+        payment_timeout_minutes=config("PAYMENT_TIMEOUT_MINUTES", cast=int, default=30),
+        compensation_rate=config("COMPENSATION_RATE", cast=Decimal, default=Decimal("0.10")),
+        points_timezone=config("POINTS_TIMEZONE", default="Asia/Shanghai"),
+        allowed_origins=tuple(
+            config("ALLOWED_ORIGINS", cast=CommaSeparatedStrings, default="")
+        ),
+        max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
+        max_query_depth=config("MAX_QUERY_DEPTH", cast=int, default=12),
+        max_aliases=config("MAX_ALIASES", cast=int, default=30),
+        max_tokens=config("MAX_TOKENS", cast=int, default=2_000),
+        rate_limit_per_minute=config("RATE_LIMIT_PER_MINUTE", cast=int, default=60),
+        sweep_interval_seconds=config("SWEEP_INTERVAL_SECONDS", cast=float, default=30.0),
+        log_level=config("LOG_LEVEL", default="INFO").upper(),
+    )

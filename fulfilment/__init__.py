@@ -1,0 +1,3 @@
+"""
+The seven-day promise: calendars, planning, the work queue, shipments and tracking, the sweeper.
+"""

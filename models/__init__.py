@@ -1,0 +1,1 @@
+"""ORM models and the domain rules that guard them: members, ledger, catalog, orders, payments."""

@@ -1,0 +1,1 @@
+"""The gift mall's catalog: categories, gifts, warehouses and stock per warehouse."""

@@ -1,0 +1,1 @@
+"""Members of the programme, keyed by the operator's customer number."""

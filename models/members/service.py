@@ -1,0 +1,55 @@
+"""Member services: created by the CRM (upsert) or on first sight (a valid member token)."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import validation
+from models.members.models import Member, Tier
+
+
+async def upsert_member(*, external_id: str, display_name: str, tier: Tier) -> Member:
+    """Create or update a member by externalId; raises InvalidInput."""
+    external_id = validation.identifier(external_id, field="external_id")
+    display_name = validation.text(
+        display_name, field="display_name", max_length=100, required=False
+    )
+    for _ in range(2):
+        member = await Member.get_or_none(external_id=external_id)
+        if member is not None:
+            member.display_name, member.tier = display_name, tier
+            await member.save(update_fields=["display_name", "tier", "updated_at"])
+            return member
+        try:
+            async with in_transaction():
+                return await Member.create(
+                    external_id=external_id, display_name=display_name, tier=tier
+                )
+        except IntegrityError:
+            continue  # created concurrently: update it instead
+    raise RuntimeError("member upsert did not settle")  # pragma: no cover
+
+
+async def find_member(*, external_id: str) -> Member | None:
+    """The member with that externalId, if known."""
+    return await Member.get_or_none(external_id=external_id)
+
+
+async def ensure_member(*, external_id: str) -> Member:
+    """The member with that externalId, created with zero points if seen for the first time."""
+    member = await Member.get_or_none(external_id=external_id)
+    if member is not None:
+        return member
+    external_id = validation.identifier(external_id, field="external_id")
+    try:
+        async with in_transaction():
+            return await Member.create(external_id=external_id)
+    except IntegrityError:
+        return await Member.get(external_id=external_id)
+
+
+async def members_by_ids(ids: list[int]) -> list[Member | None]:
+    """Members in the order of `ids` (for DataLoaders)."""
+    found = {m.id: m for m in await Member.filter(id__in=ids)}
+    return [found.get(i) for i in ids]

@@ -1,0 +1,1 @@
+"""Redemption orders: the atomic redeem, idempotency, cancellation and the status machine."""

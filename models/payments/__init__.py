@@ -1,0 +1,1 @@
+"""The cash part of an order: Stripe PaymentIntents, webhooks applied once, refunds."""

@@ -1,0 +1,1 @@
+"""Points: the append-only ledger, expiring lots, holds, and the services that move them."""

@@ -1,0 +1,46 @@
+"""Read-side of points: the totals of many members at once, points about to expire."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.points.models import PointsAccount, PointsLot
+
+
+@dataclass(frozen=True)
+class Totals:
+    balance: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+@dataclass(frozen=True)
+class Expiring:
+    amount: int
+    expires_at: datetime
+
+
+async def totals_by_member(member_ids: Sequence[int]) -> list[Totals]:
+    """Balance and held of each member (zero for a member without an account yet)."""
+    rows = await PointsAccount.filter(member_id__in=list(member_ids)).values_list(
+        "member_id", "balance", "held"
+    )
+    found = {member_id: Totals(int(balance), int(held)) for member_id, balance, held in rows}
+    return [found.get(member_id, Totals(0, 0)) for member_id in member_ids]
+
+
+async def expiring_points(*, member_id: int, now: datetime, within_days: int) -> list[Expiring]:
+    """Points expiring in the next `within_days` days, grouped by moment, soonest first."""
+    horizon = now + timedelta(days=within_days)
+    lots = await PointsLot.filter(
+        member_id=member_id, expires_at__gt=now, expires_at__lte=horizon, remaining__gt=0
+    ).order_by("expires_at").values_list("expires_at", "remaining")
+    grouped: dict[datetime, int] = {}
+    for expires_at, remaining in lots:
+        grouped[expires_at] = grouped.get(expires_at, 0) + int(remaining)
+    return [Expiring(amount=amount, expires_at=at) for at, amount in grouped.items()]

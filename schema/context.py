@@ -1,0 +1,71 @@
+"""The per-request context: who is calling, the request's DataLoaders, the services."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from models.actors import Actor
+from models.events import EventBus, InProcessBus
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What resolvers hand to the domain besides the arguments: policy, gateways, the bus."""
+
+    events: EventBus = field(default_factory=InProcessBus)
+    clock: Callable[[], datetime] = utc_now
+    currency: str = "CNY"
+    ship_within_days: int = 7
+    at_risk_hours: int = 48
+    payment_timeout_minutes: int = 30
+    compensation_rate: Decimal = Decimal("0.10")
+    points_timezone: str = "Asia/Shanghai"
+    payments: Any = None
+
+
+class Loaders:
+    """Per-request DataLoaders, one per batch function, created on first use."""
+
+    def __init__(self) -> None:
+        self._loaders: dict[object, DataLoader[Any, Any]] = {}
+
+    def of(self, batch: Callable[[Sequence[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+        loader = self._loaders.get(batch)
+        if loader is None:
+            loader = DataLoader(load_fn=cast(Any, batch))
+            self._loaders[batch] = loader
+        return cast(DataLoader[K, V], loader)
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    services: Services
+    actor: Actor | None = None
+    auth_failure: str | None = None
+    loaders: Loaders = field(default_factory=Loaders)
+    connection_params: dict[str, object] | None = None
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+
+Info = StrawberryInfo[Context, None]

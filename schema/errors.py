@@ -1,0 +1,142 @@
+"""The one place domain failures become GraphQL errors.
+
+In a mutation a `DomainError` becomes a `UserError` in the payload's `errors`. Raised
+anywhere else (a query argument, a permission) it becomes a top-level error whose
+`extensions.code` is the domain code. Anything unexpected is masked: the client sees
+`INTERNAL_SERVER_ERROR` and an `errorId`, and the log holds the traceback under that id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Generic, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.utils.str_converters import to_camel_case
+
+from models import errors as domain
+
+log = logging.getLogger("pointsmall.graphql")
+T = TypeVar("T")
+
+
+@strawberry.enum(description="Stable codes of business failures; clients branch on these.")
+class ErrorCode(Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    GIFT_INACTIVE = "GIFT_INACTIVE"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    CAPACITY_EXHAUSTED = "CAPACITY_EXHAUSTED"
+    DUPLICATE_TRACKING_NUMBER = "DUPLICATE_TRACKING_NUMBER"
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    RATE_LIMITED = "RATE_LIMITED"
+
+
+ERROR_CODES: dict[type[domain.DomainError], ErrorCode] = {
+    domain.InvalidInput: ErrorCode.INVALID_INPUT,
+    domain.NotFound: ErrorCode.NOT_FOUND,
+    domain.IdempotencyConflict: ErrorCode.IDEMPOTENCY_CONFLICT,
+    domain.InsufficientPoints: ErrorCode.INSUFFICIENT_POINTS,
+    domain.OutOfStock: ErrorCode.OUT_OF_STOCK,
+    domain.LimitExceeded: ErrorCode.LIMIT_EXCEEDED,
+    domain.GiftInactive: ErrorCode.GIFT_INACTIVE,
+    domain.InvalidTransition: ErrorCode.INVALID_TRANSITION,
+    domain.CapacityExhausted: ErrorCode.CAPACITY_EXHAUSTED,
+    domain.DuplicateTrackingNumber: ErrorCode.DUPLICATE_TRACKING_NUMBER,
+    domain.PaymentUnavailable: ErrorCode.PAYMENT_UNAVAILABLE,
+    domain.RateLimited: ErrorCode.RATE_LIMITED,
+}
+
+
+@strawberry.type(description="A business failure of a mutation; nothing was changed.")
+class UserError:
+    code: ErrorCode
+    message: str
+    field: str | None = strawberry.field(
+        description="Path of the offending input field, e.g. `lines.0.quantity`."
+    )
+
+
+def field_path(path: str | None) -> str | None:
+    """Domain field paths are snake_case; clients see the input's camelCase names."""
+    if path is None:
+        return None
+    return ".".join(to_camel_case(part) for part in path.split("."))
+
+
+def user_error(exc: domain.DomainError) -> UserError:
+    return UserError(code=ERROR_CODES[type(exc)], message=exc.message, field=field_path(exc.field))
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What a mutation's service call gave: a value, or the user errors instead."""
+
+    value: T | None
+    errors: list[UserError]
+
+
+async def attempt(call: Awaitable[T]) -> Outcome[T]:
+    """Await a service call, turning a domain refusal into the payload's errors."""
+    try:
+        return Outcome(await call, [])
+    except domain.DomainError as exc:
+        return Outcome(None, [user_error(exc)])
+
+
+def client_error(message: str, code: str) -> GraphQLError:
+    """A top-level error the client is meant to see, with a stable `extensions.code`."""
+    return GraphQLError(message, extensions={"code": code})
+
+
+class ErrorPolicy(SchemaExtension):
+    """Gives domain errors their code and masks every unexpected error with an id."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and getattr(result, "errors", None):
+            result.errors = [self._process(error) for error in result.errors]
+
+    def _process(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, domain.DomainError):
+            return _relocated(error, original.message, {"code": original.code})
+        if original is None or isinstance(original, GraphQLError) or error.path is None:
+            return error
+        error_id = uuid.uuid4().hex
+        log.error(
+            "unexpected error %s at %s",
+            error_id,
+            ".".join(str(p) for p in error.path),
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
+        return _relocated(error, f"Internal error (id {error_id}).", extensions)
+
+
+def _relocated(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+def describe(errors: list[GraphQLError] | None) -> Iterator[str]:
+    """Codes of a result's errors, for logs and metrics."""
+    for error in errors or []:
+        yield str((error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED"))

@@ -1,0 +1,1 @@
+"""Members in GraphQL: `me`, `member(externalId)`, `upsertMember`."""

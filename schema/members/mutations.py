@@ -1,0 +1,36 @@
+"""Member mutations: the CRM's `upsertMember`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from models.members import service
+from schema.errors import UserError, attempt
+from schema.members.types import MemberType, TierEnum
+from schema.permissions import IsAdmin
+
+
+@strawberry.input
+class MemberInput:
+    external_id: str
+    display_name: str = ""
+    tier: TierEnum = TierEnum.STANDARD  # type: ignore[valid-type]
+
+
+@strawberry.type
+class UpsertMemberPayload:
+    member: MemberType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class MemberMutations:
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def upsert_member(self, input: MemberInput) -> UpsertMemberPayload:
+        outcome = await attempt(
+            service.upsert_member(
+                external_id=input.external_id, display_name=input.display_name, tier=input.tier
+            )
+        )
+        member = MemberType.from_row(outcome.value) if outcome.value else None
+        return UpsertMemberPayload(member=member, errors=outcome.errors)

@@ -1,0 +1,60 @@
+"""The Member type, built from a member row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from models.actors import Actor, Role
+from models.members import service
+from models.members.models import Member, Tier
+from schema.context import Info
+from schema.node import row_ids
+from schema.points.types import PointsSummary, load_points_summary
+
+TierEnum = strawberry.enum(Tier, name="Tier")
+
+
+@strawberry.type(name="Member")
+class MemberType(relay.Node):
+    id: relay.NodeID[int]
+    external_id: str
+    display_name: str
+    tier: TierEnum  # type: ignore[valid-type]
+
+    @classmethod
+    def from_row(cls, row: Member) -> MemberType:
+        return cls(
+            id=row.id, external_id=row.external_id, display_name=row.display_name, tier=row.tier
+        )
+
+    @strawberry.field(description="The member's points: balance, held, available, expiring.")
+    async def points(self, info: Info) -> PointsSummary:
+        return await load_points_summary(info, self.id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        actor = info.context.actor
+        ids = row_ids(node_ids)
+        rows = await service.members_by_ids([i for i in ids if i is not None])
+        by_id = {row.id: row for row in rows if row is not None}
+        return [
+            cls.from_row(row)
+            if (row := by_id.get(i or 0)) is not None and may_see(actor, row)
+            else None
+            for i in ids
+        ]
+
+
+def may_see(actor: Actor | None, member: Member) -> bool:
+    """Admins see every member; a member sees only themself."""
+    if actor is None:
+        return False
+    return actor.role is Role.ADMIN or (
+        actor.role is Role.MEMBER and actor.subject == member.external_id
+    )

@@ -1,0 +1,1 @@
+"""Points in GraphQL: the summary, the history, awards and adjustments."""

@@ -1,0 +1,79 @@
+"""The root types and the schema with its limits, caches and error policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from schema.context import Info
+from schema.errors import ErrorPolicy
+from schema.members.mutations import MemberMutations
+from schema.members.queries import MemberQueries
+
+
+@strawberry.type
+class Query(MemberQueries):
+    @strawberry.field(description="Any object by its global id; null if absent or not yours.")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        try:
+            global_id = relay.GlobalID.from_id(id)
+        except relay.GlobalIDValueError:
+            return None
+        definition = info.schema.get_type_by_name(global_id.type_name)
+        origin = getattr(definition, "origin", None)
+        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+            return None
+        node: relay.Node | None = await global_id.resolve_node(info, required=False)
+        return node
+
+
+@strawberry.type
+class Mutation(MemberMutations):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    introspection: bool = True
+
+
+class Schema(strawberry.Schema):
+    """Logs nothing itself: `ErrorPolicy` logs unexpected errors once, with their id."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
+def build_schema(limits: Limits | None = None) -> Schema:
+    """The schema with its limits; introspection off when `limits.introspection` is False."""
+    limits = limits or Limits()
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        ErrorPolicy,
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)

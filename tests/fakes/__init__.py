@@ -1,0 +1,1 @@
+"""Fakes of third-party network edges that speak the real wire protocol (Stripe only)."""
