@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
@@ -15,6 +16,7 @@ from api.graphql import GraphQLApp
 from api.health import healthz, readyz
 from api.logs import configure_logging
 from api.settings import Settings, load_settings
+from fulfilment.planning import Planner
 from schema.context import Services
 from schema.root import Limits, build_schema
 
@@ -28,6 +30,10 @@ def build_services(settings: Settings) -> Services:
         payment_timeout_minutes=settings.payment_timeout_minutes,
         compensation_rate=settings.compensation_rate,
         points_timezone=settings.points_timezone,
+        planner=Planner(
+            within=timedelta(days=settings.ship_within_days),
+            at_risk=timedelta(hours=settings.at_risk_hours),
+        ),
     )
 
 

@@ -32,9 +32,7 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Actor:
         """The actor a token names; raises AuthenticationFailed saying why not."""
-        key, algorithm = (
-            (self.public_key, "RS256") if self.public_key else (self.secret, "HS256")
-        )
+        key, algorithm = (self.public_key, "RS256") if self.public_key else (self.secret, "HS256")
         try:
             claims = jwt.decode(
                 token,

@@ -67,9 +67,7 @@ class Settings:
         if self.stripe_api_key == DEV_STRIPE_API_KEY:
             problems.append("STRIPE_API_KEY is the development key")
         if problems:
-            raise SettingsError(
-                "refusing to start with APP_ENV=production: " + "; ".join(problems)
-            )
+            raise SettingsError("refusing to start with APP_ENV=production: " + "; ".join(problems))
 
 
 def _carrier_secrets(raw: str) -> dict[str, str]:
@@ -96,16 +94,16 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         stripe_timeout_seconds=config("STRIPE_TIMEOUT_SECONDS", cast=float, default=10.0),
         currency=config("CURRENCY", default="CNY").upper(),
         carrier_secrets=_carrier_secrets(
-            config("CARRIER_SECRETS", default="SF=dev-sf-secret,YTO=dev-yto-secret,EMS=dev-ems-secret")
+            config(
+                "CARRIER_SECRETS", default="SF=dev-sf-secret,YTO=dev-yto-secret,EMS=dev-ems-secret"
+            )
         ),
         ship_within_days=config("SHIP_WITHIN_DAYS", cast=int, default=7),
         at_risk_hours=config("AT_RISK_HOURS", cast=int, default=48),
         payment_timeout_minutes=config("PAYMENT_TIMEOUT_MINUTES", cast=int, default=30),
         compensation_rate=config("COMPENSATION_RATE", cast=Decimal, default=Decimal("0.10")),
         points_timezone=config("POINTS_TIMEZONE", default="Asia/Shanghai"),
-        allowed_origins=tuple(
-            config("ALLOWED_ORIGINS", cast=CommaSeparatedStrings, default="")
-        ),
+        allowed_origins=tuple(config("ALLOWED_ORIGINS", cast=CommaSeparatedStrings, default="")),
         max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
         max_query_depth=config("MAX_QUERY_DEPTH", cast=int, default=12),
         max_aliases=config("MAX_ALIASES", cast=int, default=30),

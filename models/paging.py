@@ -45,7 +45,9 @@ class Page(Generic[T]):
     total_count: int
 
     def map(self, convert: Callable[[T], Any]) -> Page[Any]:
-        return Page([convert(item) for item in self.items], self.cursors, self.has_next, self.total_count)
+        return Page(
+            [convert(item) for item in self.items], self.cursors, self.has_next, self.total_count
+        )
 
 
 def check_page_size(first: int) -> None:

@@ -25,9 +25,7 @@ def identifier(value: str, *, field: str, max_length: int = 64) -> str:
     """A code such as a SKU, a customer number or a reference: no spaces, bounded."""
     cleaned = text(value, field=field, max_length=max_length)
     if not IDENTIFIER.match(cleaned):
-        raise InvalidInput(
-            f"{field} may hold letters, digits and . _ : @ / - only", field=field
-        )
+        raise InvalidInput(f"{field} may hold letters, digits and . _ : @ / - only", field=field)
     return cleaned
 
 

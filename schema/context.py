@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
@@ -14,8 +14,10 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from fulfilment.planning import Planner
 from models.actors import Actor
 from models.events import EventBus, InProcessBus
+from models.orders.ports import PaymentStarter, ShipPlanner
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -37,7 +39,12 @@ class Services:
     payment_timeout_minutes: int = 30
     compensation_rate: Decimal = Decimal("0.10")
     points_timezone: str = "Asia/Shanghai"
-    payments: Any = None
+    planner: ShipPlanner = field(default_factory=Planner)
+    payments: PaymentStarter | None = None
+
+    @property
+    def ship_within(self) -> timedelta:
+        return timedelta(days=self.ship_within_days)
 
 
 class Loaders:
@@ -51,6 +58,16 @@ class Loaders:
         if loader is None:
             loader = DataLoader(load_fn=cast(Any, batch))
             self._loaders[batch] = loader
+        return cast(DataLoader[K, V], loader)
+
+    def named(
+        self, name: str, batch: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
+    ) -> DataLoader[K, V]:
+        """The request's loader called `name`, made from `batch` on first use."""
+        loader = self._loaders.get(name)
+        if loader is None:
+            loader = DataLoader(load_fn=cast(Any, batch))
+            self._loaders[name] = loader
         return cast(DataLoader[K, V], loader)
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -105,8 +105,9 @@ class ErrorPolicy(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [self._process(error) for error in result.errors]
+        errors: list[GraphQLError] | None = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [self._process(error) for error in errors]
 
     def _process(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
@@ -125,7 +126,7 @@ class ErrorPolicy(SchemaExtension):
         return _relocated(error, f"Internal error (id {error_id}).", extensions)
 
 
-def _relocated(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+def _relocated(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -134,9 +135,3 @@ def _relocated(error: GraphQLError, message: str, extensions: dict[str, object])
         path=error.path,
         extensions=extensions,
     )
-
-
-def describe(errors: list[GraphQLError] | None) -> Iterator[str]:
-    """Codes of a result's errors, for logs and metrics."""
-    for error in errors or []:
-        yield str((error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED"))

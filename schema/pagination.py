@@ -35,7 +35,9 @@ class Connection(Generic[N]):
 
 def connection(page: Page[Any], convert: Callable[[Any], N], *, after: str | None) -> Connection[N]:
     """A connection of converted rows, one edge per row of the domain page."""
-    edges = [Edge(cursor=c, node=convert(item)) for c, item in zip(page.cursors, page.items, strict=True)]
+    edges = [
+        Edge(cursor=c, node=convert(item)) for c, item in zip(page.cursors, page.items, strict=True)
+    ]
     info = PageInfo(
         has_next_page=page.has_next,
         has_previous_page=after is not None,

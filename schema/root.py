@@ -19,6 +19,8 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from schema.catalog.mutations import CatalogMutations
+from schema.catalog.queries import CatalogQueries
 from schema.context import Info
 from schema.errors import ErrorPolicy
 from schema.members.mutations import MemberMutations
@@ -26,7 +28,7 @@ from schema.members.queries import MemberQueries
 
 
 @strawberry.type
-class Query(MemberQueries):
+class Query(MemberQueries, CatalogQueries):
     @strawberry.field(description="Any object by its global id; null if absent or not yours.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
@@ -42,7 +44,7 @@ class Query(MemberQueries):
 
 
 @strawberry.type
-class Mutation(MemberMutations):
+class Mutation(MemberMutations, CatalogMutations):
     pass
 
 

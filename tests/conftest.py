@@ -61,7 +61,11 @@ async def empty_all_tables(url: str) -> None:
 
 
 def test_settings(url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"database_url": url, "database_url_set": True, "log_level": "WARNING"}
+    values: dict[str, object] = {
+        "database_url": url,
+        "database_url_set": True,
+        "log_level": "WARNING",
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

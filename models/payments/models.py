@@ -30,7 +30,7 @@ class Payment(Model):
     amount: Decimal = fields.DecimalField(max_digits=12, decimal_places=2)
     currency = fields.CharField(max_length=3)
     status = fields.CharEnumField(PaymentStatus, max_length=20)
-    refund_id: str | None = fields.CharField(max_length=255, null=True)
+    refund_id = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -37,9 +37,13 @@ async def totals_by_member(member_ids: Sequence[int]) -> list[Totals]:
 async def expiring_points(*, member_id: int, now: datetime, within_days: int) -> list[Expiring]:
     """Points expiring in the next `within_days` days, grouped by moment, soonest first."""
     horizon = now + timedelta(days=within_days)
-    lots = await PointsLot.filter(
-        member_id=member_id, expires_at__gt=now, expires_at__lte=horizon, remaining__gt=0
-    ).order_by("expires_at").values_list("expires_at", "remaining")
+    lots = (
+        await PointsLot.filter(
+            member_id=member_id, expires_at__gt=now, expires_at__lte=horizon, remaining__gt=0
+        )
+        .order_by("expires_at")
+        .values_list("expires_at", "remaining")
+    )
     grouped: dict[datetime, int] = {}
     for expires_at, remaining in lots:
         grouped[expires_at] = grouped.get(expires_at, 0) + int(remaining)

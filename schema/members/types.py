@@ -36,7 +36,7 @@ class MemberType(relay.Node):
         return await load_points_summary(info, self.id)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         actor = info.context.actor

@@ -54,10 +54,16 @@ def client_documents() -> dict[str, DocumentNode]:
 def operation(name: str) -> str:
     """The text of one client operation and the fragments it uses."""
     for document in client_documents().values():
-        ops = {d.name.value: d for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name}
+        ops = {
+            d.name.value: d
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode) and d.name
+        }
         if name in ops:
             fragments = {
-                d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
             }
             needed = _fragments_used(ops[name], fragments)
             return "\n\n".join(print_ast(node) for node in [ops[name], *needed])
@@ -70,18 +76,22 @@ def _fragments_used(
     seen: dict[str, FragmentDefinitionNode] = {}
     pending: list[Any] = [node]
     while pending:
-        names: list[str] = []
-
-        class Collect(Visitor):
-            def enter_fragment_spread(self, spread: FragmentSpreadNode, *_: Any) -> None:
-                names.append(spread.name.value)
-
-        visit(pending.pop(), Collect())
-        for fragment_name in names:
-            if fragment_name not in seen:
-                seen[fragment_name] = fragments[fragment_name]
-                pending.append(fragments[fragment_name])
+        for name in _spreads(pending.pop()):
+            if name not in seen:
+                seen[name] = fragments[name]
+                pending.append(fragments[name])
     return list(seen.values())
+
+
+def _spreads(node: Any) -> list[str]:
+    names: list[str] = []
+
+    class Collect(Visitor):
+        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_: Any) -> None:
+            names.append(spread.name.value)
+
+    visit(node, Collect())
+    return names
 
 
 @dataclass

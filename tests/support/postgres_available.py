@@ -13,7 +13,7 @@ from tests.support.databases import _asyncpg_dsn, postgres_server_url
 async def reachable() -> bool:
     try:
         connection = await asyncpg.connect(_asyncpg_dsn(postgres_server_url()), timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await connection.close()
     return True

@@ -1,0 +1,130 @@
+"""Choosing a warehouse and booking its ship slot: the seven-day promise by construction.
+
+A warehouse can take an order if it holds every line and has a working day with room that
+ends before the order's deadline. Among those, the earliest free day wins (the parcel
+leaves soonest, which keeps the most slack against the deadline); on the same day, the
+warehouse with the most units of the order's lines wins (it is least likely to run dry
+and split later demand). Booking is a conditional increment of the day's counter, so a
+warehouse-day never holds more orders than its capacity, however many requests race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from tortoise.expressions import F
+
+from fulfilment import calendar
+from fulfilment.models import AlertKind, Deadline, ShipDay
+from models.catalog.models import Warehouse
+from models.catalog.stock import Offer
+from models.orders.models import Order
+from models.orders.ports import Booking
+
+
+def calendar_of(warehouse: Warehouse) -> calendar.WarehouseCalendar:
+    return calendar.WarehouseCalendar(
+        timezone=warehouse.timezone,
+        daily_capacity=warehouse.daily_capacity,
+        closed_dates=warehouse.closed_date_set(),
+    )
+
+
+async def booked_days(
+    warehouses: Sequence[Warehouse], *, now: datetime, within: timedelta
+) -> dict[int, dict[date, int]]:
+    """Orders booked per warehouse and day over the promise window (one query)."""
+    first, last = (now - timedelta(days=1)).date(), (now + within + timedelta(days=1)).date()
+    rows = await ShipDay.filter(
+        warehouse_id__in=[w.id for w in warehouses], day__gte=first, day__lte=last
+    ).values_list("warehouse_id", "day", "booked")
+    booked: dict[int, dict[date, int]] = {w.id: {} for w in warehouses}
+    for warehouse_id, day, count in rows:
+        booked[warehouse_id][day] = count
+    return booked
+
+
+async def promised_days(
+    warehouses: Sequence[Warehouse], *, now: datetime, within: timedelta
+) -> dict[int, date | None]:
+    """The ship day an order placed now would get in each warehouse (None: no room)."""
+    booked = await booked_days(warehouses, now=now, within=within)
+    deadline = calendar.ship_by(now, within=within)
+    return {
+        w.id: calendar.first_free_day(
+            calendar_of(w), now=now, deadline=deadline, booked=booked[w.id]
+        )
+        for w in warehouses
+    }
+
+
+async def rank(offers: Sequence[Offer], *, now: datetime, within: timedelta) -> list[Offer]:
+    """Offers that can ship in time, earliest free day first, then most units."""
+    days = await promised_days([o.warehouse for o in offers], now=now, within=within)
+    feasible = [(days[o.warehouse.id], o) for o in offers if days[o.warehouse.id] is not None]
+    feasible.sort(key=lambda pair: (pair[0], -pair[1].units, pair[1].warehouse.code))
+    return [offer for _, offer in feasible]
+
+
+async def book(warehouse: Warehouse, *, now: datetime, within: timedelta) -> Booking | None:
+    """Book the earliest day with room in this warehouse, or None if every day is full."""
+    deadline = calendar.ship_by(now, within=within)
+    for day in calendar.candidate_days(calendar_of(warehouse), now=now, deadline=deadline):
+        await _ensure_day(warehouse.id, day)
+        taken = await ShipDay.filter(
+            warehouse_id=warehouse.id, day=day, booked__lt=warehouse.daily_capacity
+        ).update(booked=F("booked") + 1)
+        if taken:
+            return Booking(warehouse=warehouse, day=day, deadline=deadline)
+    return None
+
+
+async def release(*, warehouse_id: int, day: date) -> None:
+    """Give back one booked slot (an order cancelled before it shipped)."""
+    await ShipDay.filter(warehouse_id=warehouse_id, day=day, booked__gt=0).update(
+        booked=F("booked") - 1
+    )
+
+
+async def _ensure_day(warehouse_id: int, day: date) -> None:
+    if not await ShipDay.exists(warehouse_id=warehouse_id, day=day):
+        # A concurrent booking may create the same row: keep whichever lands first.
+        await ShipDay.bulk_create(
+            [ShipDay(warehouse_id=warehouse_id, day=day, booked=0)], ignore_conflicts=True
+        )
+
+
+@dataclass(frozen=True)
+class Planner:
+    """The redemption's view of fulfilment: rank warehouses, book and release slots, watch."""
+
+    within: timedelta = calendar.DEFAULT_SHIP_WITHIN
+    at_risk: timedelta = calendar.DEFAULT_AT_RISK_THRESHOLD
+
+    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Offer]:
+        return await rank(offers, now=now, within=self.within)
+
+    async def book(self, warehouse: Warehouse, *, now: datetime) -> Booking | None:
+        return await book(warehouse, now=now, within=self.within)
+
+    async def release(self, order: Order) -> None:
+        if order.warehouse_id is not None and order.promised_ship_date is not None:
+            await release(warehouse_id=order.warehouse_id, day=order.promised_ship_date)
+
+    async def watch(self, order: Order, *, now: datetime) -> None:
+        if order.ship_by is None:
+            return
+        await Deadline.bulk_create(
+            [
+                Deadline(
+                    order_id=order.id, kind=AlertKind.AT_RISK, due_at=order.ship_by - self.at_risk
+                ),
+                Deadline(order_id=order.id, kind=AlertKind.BREACHED, due_at=order.ship_by),
+            ],
+            ignore_conflicts=True,
+        )
+
+    async def unwatch(self, order: Order) -> None:
+        await Deadline.filter(order_id=order.id).delete()

@@ -1,0 +1,99 @@
+"""Catalog reads: the public catalog page, categories, and batch lookups for loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.expressions import F, Q, Subquery
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from models.catalog.models import Category, Gift, Stock, Warehouse
+from models.catalog.service import SORT_KEYS, GiftFilter, GiftSort
+from models.errors import InvalidInput
+from models.paging import Page, paginate
+
+MAX_SEARCH_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    category: Category
+    gift_count: int
+
+
+async def categories() -> list[CategoryCount]:
+    """Categories in display order with their number of active gifts (one query)."""
+    rows = await Category.annotate(
+        gift_count=Count("gifts", _filter=Q(gifts__active=True))
+    ).order_by("position", "id")
+    return [CategoryCount(row, int(row.gift_count)) for row in rows]  # type: ignore[attr-defined]
+
+
+async def gifts_page(
+    *, filter: GiftFilter, sort: GiftSort, first: int, after: str | None
+) -> Page[Gift]:
+    """One page of active gifts matching `filter`; raises InvalidInput for bad filters."""
+    keys = SORT_KEYS[sort]
+    return await paginate(
+        _filtered(filter).select_related("category"),
+        keys=keys,
+        first=first,
+        after=after,
+        key_of=lambda gift: [getattr(gift, key.field) for key in keys],
+    )
+
+
+def _filtered(filter: GiftFilter) -> QuerySet[Gift]:
+    query = Gift.filter(active=True)
+    if filter.category_slug is not None:
+        query = query.filter(category__slug=filter.category_slug)
+    if filter.search:
+        term = filter.search.strip()
+        if len(term) > MAX_SEARCH_LENGTH:
+            raise InvalidInput("search is too long", field="filter.search")
+        query = query.filter(Q(name__icontains=term) | Q(description__icontains=term))
+    if filter.min_points is not None:
+        query = query.filter(points_price__gte=filter.min_points)
+    if filter.max_points is not None:
+        query = query.filter(points_price__lte=filter.max_points)
+    if filter.in_stock is not None:
+        stocked = Subquery(Stock.filter(on_hand__gt=F("reserved")).values("gift_id"))
+        query = query.filter(id__in=stocked) if filter.in_stock else query.exclude(id__in=stocked)
+    return query
+
+
+async def gift_by_sku(*, sku: str, include_inactive: bool = False) -> Gift | None:
+    """The gift with that SKU; inactive gifts only for the back office."""
+    gift = await Gift.get_or_none(sku=sku)
+    if gift is None or (not gift.active and not include_inactive):
+        return None
+    return gift
+
+
+async def gifts_by_ids(ids: Sequence[int]) -> list[Gift | None]:
+    found = {g.id: g for g in await Gift.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def categories_by_ids(ids: Sequence[int]) -> list[Category | None]:
+    found = {c.id: c for c in await Category.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def stock_by_gift_ids(ids: Sequence[int]) -> list[list[Stock]]:
+    """Each gift's stock rows, one query for all the gifts."""
+    grouped: dict[int, list[Stock]] = {i: [] for i in ids}
+    for row in await Stock.filter(gift_id__in=list(ids)):
+        grouped[row.gift_id].append(row)
+    return [grouped[i] for i in ids]
+
+
+async def warehouses_by_ids(ids: Sequence[int]) -> list[Warehouse | None]:
+    found = {w.id: w for w in await Warehouse.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def all_warehouses() -> list[Warehouse]:
+    return list(await Warehouse.all().order_by("code"))

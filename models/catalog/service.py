@@ -1,0 +1,202 @@
+"""Catalog services: the back office's upserts, stock adjustments, and catalog reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models import validation
+from models.catalog.models import Category, Gift, Stock, StockMovement, Warehouse
+from models.errors import InvalidInput, NotFound
+from models.paging import SortKey
+
+M = TypeVar("M", Category, Gift, Warehouse, Stock)
+MAX_POINTS_PRICE = 10_000_000
+MAX_CASH_PRICE = Decimal("100000.00")
+MAX_CAPACITY = 1_000_000
+MAX_STOCK_DELTA = 10_000_000
+
+
+class GiftSort(StrEnum):
+    POINTS_ASC = "POINTS_ASC"
+    POINTS_DESC = "POINTS_DESC"
+    NEWEST = "NEWEST"
+    NAME = "NAME"
+
+
+SORT_KEYS: dict[GiftSort, tuple[SortKey, ...]] = {
+    GiftSort.POINTS_ASC: (SortKey("points_price"), SortKey("id")),
+    GiftSort.POINTS_DESC: (SortKey("points_price", True), SortKey("id", True)),
+    GiftSort.NEWEST: (SortKey("id", True),),
+    GiftSort.NAME: (SortKey("name"), SortKey("id")),
+}
+
+
+@dataclass(frozen=True)
+class GiftFilter:
+    category_slug: str | None = None
+    search: str | None = None
+    min_points: int | None = None
+    max_points: int | None = None
+    in_stock: bool | None = None
+
+
+@dataclass(frozen=True)
+class GiftFields:
+    """What the back office says a gift is."""
+
+    sku: str
+    name: str
+    description: str
+    image_url: str
+    category_slug: str
+    points_price: int
+    cash_price: Decimal | None
+    currency: str
+    limit_per_member: int | None
+    active: bool
+
+
+async def upsert_category(*, slug: str, name: str) -> Category:
+    """Create or rename a category by slug; raises InvalidInput."""
+    slug = validation.identifier(slug, field="slug")
+    name = validation.text(name, field="name", max_length=100)
+    category, created = await _get_or_create(Category, {"slug": slug}, {"name": name})
+    if not created and category.name != name:
+        category.name = name
+        await category.save(update_fields=["name"])
+    return category
+
+
+async def upsert_gift(*, fields: GiftFields) -> Gift:
+    """Create or update a gift by SKU; raises InvalidInput or NotFound (category)."""
+    values = _gift_values(fields)
+    category = await Category.get_or_none(slug=fields.category_slug.strip())
+    if category is None:
+        raise NotFound(f"no category {fields.category_slug!r}", field="category_slug")
+    values["category_id"] = category.id
+    gift, created = await _get_or_create(Gift, {"sku": values.pop("sku")}, values)
+    if not created:
+        await Gift.filter(id=gift.id).update(**values)
+        await gift.refresh_from_db()
+    return gift
+
+
+def _gift_values(fields: GiftFields) -> dict[str, object]:
+    cash = _cash_price(fields.cash_price)
+    limit = fields.limit_per_member
+    if limit is not None:
+        validation.bounded_int(limit, field="limit_per_member", low=1, high=10_000)
+    return {
+        "sku": validation.identifier(fields.sku, field="sku"),
+        "name": validation.text(fields.name, field="name", max_length=200),
+        "description": validation.text(
+            fields.description, field="description", max_length=5000, required=False
+        ),
+        "image_url": _image_url(fields.image_url),
+        "points_price": validation.bounded_int(
+            fields.points_price, field="points_price", low=1, high=MAX_POINTS_PRICE
+        ),
+        "cash_price": cash,
+        "currency": _currency(fields.currency),
+        "limit_per_member": limit,
+        "active": fields.active,
+    }
+
+
+def _cash_price(amount: Decimal | None) -> Decimal | None:
+    if amount is None:
+        return None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_CASH_PRICE:
+        raise InvalidInput(
+            f"cash price must be above 0 and at most {MAX_CASH_PRICE}", field="cash_price.amount"
+        )
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput("cash price has at most two decimals", field="cash_price.amount")
+    return amount
+
+
+def _currency(code: str) -> str:
+    code = code.strip().upper()
+    if len(code) != 3 or not code.isalpha() or not code.isascii():
+        raise InvalidInput("currency must be a three-letter ISO code", field="cash_price.currency")
+    return code
+
+
+def _image_url(url: str) -> str:
+    url = validation.text(url, field="image_url", max_length=500, required=False)
+    if url and not url.startswith(("https://", "http://", "/")):
+        raise InvalidInput("image_url must be an http(s) URL or a path", field="image_url")
+    return url
+
+
+async def upsert_warehouse(
+    *, code: str, name: str, daily_capacity: int, timezone: str, closed_dates: Sequence[date]
+) -> Warehouse:
+    """Create or update a warehouse by code; raises InvalidInput."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown time zone {timezone!r}", field="timezone") from exc
+    values: dict[str, object] = {
+        "name": validation.text(name, field="name", max_length=100),
+        "daily_capacity": validation.bounded_int(
+            daily_capacity, field="daily_capacity", low=0, high=MAX_CAPACITY
+        ),
+        "timezone": timezone,
+        "closed_dates": sorted({d.isoformat() for d in closed_dates}),
+    }
+    code = validation.identifier(code, field="code", max_length=32)
+    warehouse, created = await _get_or_create(Warehouse, {"code": code}, values)
+    if not created:
+        await Warehouse.filter(id=warehouse.id).update(**values)
+        await warehouse.refresh_from_db()
+    return warehouse
+
+
+async def adjust_stock(*, sku: str, warehouse_code: str, delta: int, reason: str) -> Stock:
+    """Receive (+) or write off (-) units; never below what open orders reserve.
+
+    Raises NotFound (gift or warehouse) or InvalidInput.
+    """
+    validation.bounded_int(delta, field="delta", low=-MAX_STOCK_DELTA, high=MAX_STOCK_DELTA)
+    reason = validation.text(reason, field="reason", max_length=200, required=False)
+    gift = await Gift.get_or_none(sku=sku.strip())
+    if gift is None:
+        raise NotFound(f"no gift {sku!r}", field="sku")
+    warehouse = await Warehouse.get_or_none(code=warehouse_code.strip())
+    if warehouse is None:
+        raise NotFound(f"no warehouse {warehouse_code!r}", field="warehouse_code")
+    stock, _ = await _get_or_create(Stock, {"gift_id": gift.id, "warehouse_id": warehouse.id}, {})
+    async with in_transaction():
+        changed = await Stock.filter(id=stock.id, on_hand__gte=F("reserved") - delta).update(
+            on_hand=F("on_hand") + delta
+        )
+        if not changed:
+            raise InvalidInput("stock cannot go below the units open orders reserve", field="delta")
+        await StockMovement.create(stock_id=stock.id, delta=delta, reason=reason)
+    await stock.refresh_from_db()
+    return stock
+
+
+async def _get_or_create(
+    model: type[M], key: dict[str, object], values: dict[str, object]
+) -> tuple[M, bool]:
+    """Get by key or create; a concurrent create of the same key is read back."""
+    found = await model.get_or_none(**key)
+    if found is not None:
+        return found, False
+    try:
+        async with in_transaction():
+            return await model.create(**key, **values), True
+    except IntegrityError:
+        return await model.get(**key), False

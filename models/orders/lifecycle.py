@@ -1,0 +1,91 @@
+"""Moving placed orders: cancellation, and the warehouse's status steps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from models.actors import Actor, Role
+from models.catalog import stock
+from models.errors import NotFound
+from models.members.models import Member
+from models.orders import rules
+from models.orders.models import Order, OrderLine, OrderStatus
+from models.orders.ports import ShipPlanner
+from models.points import service as points
+
+
+async def locked_order(*, number: str, actor: Actor) -> Order:
+    """The order, row-locked, if the actor may act on it; NotFound otherwise."""
+    order = (
+        await Order.filter(number=number).select_for_update().select_related("warehouse").first()
+    )
+    if order is None or not await may_act_on(actor, order):
+        raise NotFound(f"no order {number!r}", field="order_number")
+    return order
+
+
+async def may_act_on(actor: Actor, order: Order) -> bool:
+    """Admins act on every order, members on their own, staff on their warehouses' orders."""
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.role is Role.MEMBER:
+        member = await Member.get_or_none(external_id=actor.subject)
+        return member is not None and member.id == order.member_id
+    warehouse = order.warehouse if order.warehouse_id is not None else None
+    return warehouse is not None and actor.works_in(warehouse.code)
+
+
+async def quantities(order: Order) -> dict[int, int]:
+    rows = await OrderLine.filter(order_id=order.id).values_list("gift_id", "quantity")
+    return {gift_id: int(quantity) for gift_id, quantity in rows}
+
+
+async def cancel(
+    *, number: str, actor: Actor, now: datetime, planner: ShipPlanner, reason: str = ""
+) -> Order:
+    """Cancel an unshipped order: points, stock and slot come back.
+
+    Raises NotFound (absent or not the actor's) or InvalidTransition.
+    """
+    if actor.role is Role.WAREHOUSE:
+        raise NotFound(f"no order {number!r}", field="order_number")
+    async with in_transaction():
+        order = await locked_order(number=number, actor=actor)
+        await release_everything(order, now=now, planner=planner, reason=reason or "cancelled")
+    return order
+
+
+async def release_everything(
+    order: Order, *, now: datetime, planner: ShipPlanner, reason: str
+) -> None:
+    """Cancel a locked order inside the caller's transaction; raises InvalidTransition."""
+    rules.check_move(order.status, OrderStatus.CANCELLED)
+    await points.lock_account(member_id=order.member_id)
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        await points.release_hold(order_number=order.number, now=now)
+    else:
+        await points.refund(
+            order_number=order.number, now=now, reason=f"Refund of cancelled order {order.number}"
+        )
+    if order.warehouse_id is not None:
+        await stock.release(warehouse_id=order.warehouse_id, quantities=await quantities(order))
+    await planner.release(order)
+    await planner.unwatch(order)
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = now
+    order.cancel_reason = reason[:200]
+    await order.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+
+
+async def advance(*, number: str, to: OrderStatus, actor: Actor, now: datetime) -> Order:
+    """A warehouse step (CONFIRMED -> PICKING -> PACKED); raises NotFound, InvalidTransition."""
+    if actor.role is Role.MEMBER:
+        raise NotFound(f"no order {number!r}", field="order_number")
+    async with in_transaction():
+        order = await locked_order(number=number, actor=actor)
+        rules.check_move(order.status, to)
+        order.status = to
+        await order.save(update_fields=["status", "updated_at"])
+    return order

@@ -1,0 +1,65 @@
+"""What the redemption needs from outside `models/`: ship slots and the payment gateway.
+
+`fulfilment.planner.Planner` implements `ShipPlanner`; `models.payments.gateway` implements
+`PaymentStarter`. Passing them in keeps imports flowing one way (fulfilment -> models).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from models.catalog.models import Warehouse
+from models.catalog.stock import Offer
+from models.orders.models import Order
+
+
+@dataclass(frozen=True)
+class Booking:
+    warehouse: Warehouse
+    day: date
+    deadline: datetime
+
+
+class ShipPlanner(Protocol):
+    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Offer]:
+        """Offers that can ship in time, best first."""
+
+    async def book(self, warehouse: Warehouse, *, now: datetime) -> Booking | None:
+        """Book a ship slot in this warehouse, or None if it has no room in time."""
+
+    async def release(self, order: Order) -> None:
+        """Give back the slot of an order that will not ship."""
+
+    async def watch(self, order: Order, *, now: datetime) -> None:
+        """Start watching a confirmed order's deadline."""
+
+    async def unwatch(self, order: Order) -> None:
+        """Stop watching an order that shipped or was cancelled."""
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    idempotency_key: str
+    order_number: str
+    member_external_id: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class StartedPayment:
+    intent_id: str
+    client_secret: str
+    status: str
+
+
+class PaymentStarter(Protocol):
+    async def start(self, request: PaymentRequest) -> StartedPayment:
+        """Create the payment for an order's cash part; raises PaymentUnavailable."""
+
+    async def abandon(self, intent_id: str) -> None:
+        """Cancel a payment whose order was not placed after all (best effort)."""

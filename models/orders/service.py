@@ -1,0 +1,292 @@
+"""Redemption: one atomic step from a member's request to a placed order, and cancellation.
+
+Lock order, everywhere an order moves: the order row, then the member's points account,
+then stock rows (by gift id), then the ship day. The redemption takes the account first
+and the hot stock row as late as it can, so a popular gift's row is held only briefly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from models.catalog import stock
+from models.catalog.models import Gift
+from models.errors import (
+    CapacityExhausted,
+    DomainError,
+    GiftInactive,
+    IdempotencyConflict,
+    LimitExceeded,
+    NotFound,
+    OutOfStock,
+    PaymentUnavailable,
+)
+from models.members.models import Member
+from models.members.service import ensure_member
+from models.orders import rules
+from models.orders.models import Order, OrderLine, OrderStatus
+from models.orders.ports import Booking, PaymentRequest, PaymentStarter, ShipPlanner, StartedPayment
+from models.points import service as points
+from models import validation
+
+
+@dataclass(frozen=True)
+class RedeemRequest:
+    idempotency_key: str
+    lines: Sequence[rules.LineRequest]
+    address: rules.Address
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    replayed: bool
+    payment: StartedPayment | None = None
+
+
+async def redeem(
+    *,
+    member_external_id: str,
+    request: RedeemRequest,
+    now: datetime,
+    planner: ShipPlanner,
+    payments: PaymentStarter | None = None,
+    currency: str = "CNY",
+) -> Placed:
+    """Place an order: points, stock and slot move together or not at all.
+
+    Raises InvalidInput, NotFound, GiftInactive, LimitExceeded, OutOfStock,
+    CapacityExhausted, InsufficientPoints, IdempotencyConflict or PaymentUnavailable.
+    """
+    key = validation.identifier(request.idempotency_key, field="idempotency_key", max_length=128)
+    lines = rules.validate_lines(request.lines)
+    address = rules.validate_address(request.address)
+    fingerprint = rules.fingerprint(lines)
+    member = await ensure_member(external_id=member_external_id)
+    if (first := await _replay(member.id, key, fingerprint)) is not None:
+        return Placed(first, replayed=True)
+    gifts = await _gifts(lines)
+    cash = _cash_total(gifts, lines)
+    if cash is not None and payments is None:
+        raise PaymentUnavailable("points plus cash payments are not available right now")
+    draft = _Draft(member, key, fingerprint, lines, address, gifts, cash, currency, now)
+    return await _place(draft, planner=planner, payments=payments)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    member: Member
+    key: str
+    fingerprint: str
+    lines: list[rules.LineRequest]
+    address: rules.Address
+    gifts: dict[str, Gift]
+    cash: Decimal | None
+    currency: str
+    now: datetime
+
+    @property
+    def quantities(self) -> dict[int, int]:
+        return {self.gifts[line.sku].id: line.quantity for line in self.lines}
+
+    @property
+    def points(self) -> int:
+        return sum(int(self.gifts[line.sku].points_price) * line.quantity for line in self.lines)
+
+
+async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarter | None) -> Placed:
+    number = rules.new_order_number(draft.now)
+    payment: StartedPayment | None = None
+    try:
+        async with in_transaction():
+            await points.lock_account(member_id=draft.member.id)
+            if (first := await _replay(draft.member.id, draft.key, draft.fingerprint)) is not None:
+                return Placed(first, replayed=True)
+            await _check_limits(draft)
+            ranked = await _ranked_offers(draft, planner)
+            if draft.cash is None:
+                await points.spend(
+                    member_id=draft.member.id,
+                    amount=draft.points,
+                    order_number=number,
+                    reason=f"Redeemed order {number}",
+                    now=draft.now,
+                )
+            else:
+                await points.hold(
+                    member_id=draft.member.id,
+                    amount=draft.points,
+                    order_number=number,
+                    now=draft.now,
+                )
+                payment = await _start_payment(draft, number, payments)
+            booking = await _reserve_and_book(draft, ranked, planner)
+            order = await _write(draft, number, booking, payment)
+            if order.status is OrderStatus.CONFIRMED:
+                await planner.watch(order, now=draft.now)
+    except Exception:
+        if payment is not None and payments is not None:
+            await payments.abandon(payment.intent_id)
+        raise
+    return Placed(order, replayed=False, payment=payment)
+
+
+async def _replay(member_id: int, key: str, fingerprint: str) -> Order | None:
+    order = await Order.get_or_none(member_id=member_id, idempotency_key=key)
+    if order is not None and order.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            "this idempotencyKey was used for different lines", field="idempotency_key"
+        )
+    return order
+
+
+async def _gifts(lines: Sequence[rules.LineRequest]) -> dict[str, Gift]:
+    gifts = {g.sku: g for g in await Gift.filter(sku__in=[line.sku for line in lines])}
+    for index, line in enumerate(lines):
+        gift = gifts.get(line.sku)
+        if gift is None:
+            raise NotFound(f"no gift {line.sku!r}", field=f"lines.{index}.sku")
+        if not gift.active:
+            raise GiftInactive(f"{line.sku} is no longer offered", field=f"lines.{index}.sku")
+    return gifts
+
+
+def _cash_total(gifts: dict[str, Gift], lines: Sequence[rules.LineRequest]) -> Decimal | None:
+    parts = [gifts[line.sku].cash_price for line in lines]
+    if all(p is None for p in parts):
+        return None
+    return sum(
+        ((p or Decimal(0)) * line.quantity for p, line in zip(parts, lines, strict=True)),
+        Decimal(0),
+    )
+
+
+async def _check_limits(draft: _Draft) -> None:
+    limited = {g.id: g for g in draft.gifts.values() if g.limit_per_member is not None}
+    if not limited:
+        return
+    taken = await _units_taken(draft.member.id, list(limited))
+    for index, line in enumerate(draft.lines):
+        gift = draft.gifts[line.sku]
+        if gift.id in limited and taken.get(gift.id, 0) + line.quantity > (
+            gift.limit_per_member or 0
+        ):
+            raise LimitExceeded(
+                f"{gift.sku} is limited to {gift.limit_per_member} per member",
+                field=f"lines.{index}.quantity",
+            )
+
+
+async def _units_taken(member_id: int, gift_ids: list[int]) -> dict[int, int]:
+    rows = (
+        await OrderLine.filter(order__member_id=member_id, gift_id__in=gift_ids)
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .values_list("gift_id", "quantity")
+    )
+    taken: dict[int, int] = {}
+    for gift_id, quantity in rows:
+        taken[gift_id] = taken.get(gift_id, 0) + int(quantity)
+    return taken
+
+
+async def _ranked_offers(draft: _Draft, planner: ShipPlanner) -> list[stock.Offer]:
+    offers = await stock.offers(draft.quantities)
+    if not offers:
+        raise OutOfStock("no warehouse has every line of this order in stock", field="lines")
+    ranked = await planner.rank(offers, now=draft.now)
+    if not ranked:
+        raise CapacityExhausted(
+            "no warehouse holding these gifts can ship them within the promise", field="lines"
+        )
+    return ranked
+
+
+class _NoRoom(Exception):
+    def __init__(self, error: DomainError) -> None:
+        self.error = error
+
+
+async def _reserve_and_book(
+    draft: _Draft, ranked: list[stock.Offer], planner: ShipPlanner
+) -> Booking:
+    """Reserve the units and a slot in the best warehouse that still has both."""
+    refusal: DomainError = OutOfStock("sold out while ordering", field="lines")
+    for offer in ranked:
+        try:
+            async with in_transaction():
+                if not await stock.reserve(
+                    warehouse_id=offer.warehouse.id, quantities=draft.quantities
+                ):
+                    raise _NoRoom(OutOfStock("sold out while ordering", field="lines"))
+                booking = await planner.book(offer.warehouse, now=draft.now)
+                if booking is None:
+                    raise _NoRoom(CapacityExhausted("ship slots filled up", field="lines"))
+                return booking
+        except _NoRoom as no_room:
+            refusal = no_room.error
+    raise refusal
+
+
+async def _start_payment(
+    draft: _Draft, number: str, payments: PaymentStarter | None
+) -> StartedPayment:
+    assert payments is not None and draft.cash is not None
+    return await payments.start(
+        PaymentRequest(
+            idempotency_key=f"redeem:{draft.member.id}:{draft.key}",
+            order_number=number,
+            member_external_id=draft.member.external_id,
+            amount=draft.cash,
+            currency=draft.currency,
+        )
+    )
+
+
+async def _write(
+    draft: _Draft, number: str, booking: Booking, payment: StartedPayment | None
+) -> Order:
+    confirmed = payment is None
+    address = draft.address
+    order = await Order.create(
+        number=number,
+        member_id=draft.member.id,
+        status=OrderStatus.CONFIRMED if confirmed else OrderStatus.AWAITING_PAYMENT,
+        idempotency_key=draft.key,
+        request_fingerprint=draft.fingerprint,
+        warehouse_id=booking.warehouse.id,
+        points_total=draft.points,
+        cash_total=draft.cash,
+        currency=draft.currency,
+        placed_at=draft.now,
+        confirmed_at=draft.now if confirmed else None,
+        ship_by=booking.deadline if confirmed else None,
+        promised_ship_date=booking.day,
+        recipient=address.recipient,
+        phone=address.phone,
+        province=address.province,
+        city=address.city,
+        district=address.district,
+        line1=address.line1,
+        line2=address.line2,
+        postal_code=address.postal_code,
+    )
+    await OrderLine.bulk_create(
+        [
+            OrderLine(
+                order_id=order.id,
+                gift_id=draft.gifts[line.sku].id,
+                sku=line.sku,
+                name=draft.gifts[line.sku].name,
+                quantity=line.quantity,
+                points_each=draft.gifts[line.sku].points_price,
+                cash_each=draft.gifts[line.sku].cash_price,
+            )
+            for line in draft.lines
+        ]
+    )
+    return order

@@ -1,0 +1,1 @@
+"""The catalog in GraphQL: categories, gifts with availability, warehouses, stock."""

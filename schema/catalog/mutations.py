@@ -1,0 +1,137 @@
+"""Back-office catalog mutations: categories, gifts, warehouses, stock."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from models.catalog import service
+from schema.catalog.types import CategoryType, GiftType, StockType, WarehouseType
+from schema.errors import UserError, attempt
+from schema.permissions import IsAdmin
+from schema.scalars import MoneyInput
+
+
+@strawberry.input
+class CategoryInput:
+    slug: str
+    name: str
+
+
+@strawberry.type
+class UpsertCategoryPayload:
+    category: CategoryType | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class GiftInput:
+    sku: str
+    name: str
+    category_slug: str
+    points_price: int
+    description: str = ""
+    image_url: str = ""
+    cash_price: MoneyInput | None = None
+    limit_per_member: int | None = None
+    active: bool = True
+
+
+@strawberry.type
+class UpsertGiftPayload:
+    gift: GiftType | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class WarehouseInput:
+    code: str
+    name: str
+    daily_capacity: int
+    timezone: str = "Asia/Shanghai"
+    closed_dates: list[date] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UpsertWarehousePayload:
+    warehouse: WarehouseType | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class AdjustStockInput:
+    sku: str
+    warehouse_code: str
+    delta: int
+    reason: str = ""
+
+
+@strawberry.type
+class AdjustStockPayload:
+    stock: StockType | None
+    errors: list[UserError]
+
+
+def _gift_fields(input: GiftInput) -> service.GiftFields:
+    cash = input.cash_price
+    return service.GiftFields(
+        sku=input.sku,
+        name=input.name,
+        description=input.description,
+        image_url=input.image_url,
+        category_slug=input.category_slug,
+        points_price=input.points_price,
+        cash_price=cash.amount if cash else None,
+        currency=cash.currency if cash else "CNY",
+        limit_per_member=input.limit_per_member,
+        active=input.active,
+    )
+
+
+@strawberry.type
+class CatalogMutations:
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def upsert_category(self, input: CategoryInput) -> UpsertCategoryPayload:
+        outcome = await attempt(service.upsert_category(slug=input.slug, name=input.name))
+        category = CategoryType.from_row(outcome.value) if outcome.value else None
+        return UpsertCategoryPayload(category=category, errors=outcome.errors)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def upsert_gift(self, input: GiftInput) -> UpsertGiftPayload:
+        outcome = await attempt(service.upsert_gift(fields=_gift_fields(input)))
+        gift = GiftType.from_row(outcome.value) if outcome.value else None
+        return UpsertGiftPayload(gift=gift, errors=outcome.errors)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def upsert_warehouse(self, input: WarehouseInput) -> UpsertWarehousePayload:
+        outcome = await attempt(
+            service.upsert_warehouse(
+                code=input.code,
+                name=input.name,
+                daily_capacity=input.daily_capacity,
+                timezone=input.timezone,
+                closed_dates=input.closed_dates,
+            )
+        )
+        warehouse = WarehouseType.from_row(outcome.value) if outcome.value else None
+        return UpsertWarehousePayload(warehouse=warehouse, errors=outcome.errors)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def adjust_stock(self, input: AdjustStockInput) -> AdjustStockPayload:
+        outcome = await attempt(
+            service.adjust_stock(
+                sku=input.sku,
+                warehouse_code=input.warehouse_code,
+                delta=input.delta,
+                reason=input.reason,
+            )
+        )
+        stock = (
+            StockType.from_row(
+                outcome.value, sku=input.sku.strip(), warehouse_code=input.warehouse_code.strip()
+            )
+            if outcome.value
+            else None
+        )
+        return AdjustStockPayload(stock=stock, errors=outcome.errors)

@@ -1,0 +1,160 @@
+"""Catalog types, built from rows; related objects come through per-request loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.dataloader import DataLoader
+
+from fulfilment import availability as promise
+from models.catalog import reads
+from models.catalog.models import Category, Gift, Stock, Warehouse
+from schema.context import Info
+from schema.node import row_ids
+from schema.scalars import Money, money
+
+
+@strawberry.type(name="Category")
+class CategoryType(relay.Node):
+    id: relay.NodeID[int]
+    slug: str
+    name: str
+    known_gift_count: strawberry.Private[int | None] = None
+
+    @classmethod
+    def from_row(cls, row: Category, gift_count: int | None = None) -> CategoryType:
+        return cls(id=row.id, slug=row.slug, name=row.name, known_gift_count=gift_count)
+
+    @strawberry.field(description="Active gifts in this category.")
+    async def gift_count(self) -> int:
+        if self.known_gift_count is not None:
+            return self.known_gift_count
+        counts = {c.category.id: c.gift_count for c in await reads.categories()}
+        return counts.get(self.id, 0)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        rows = await info.context.loaders.of(reads.categories_by_ids).load_many(
+            [i or 0 for i in row_ids(node_ids)]
+        )
+        return [cls.from_row(row) if row else None for row in rows]
+
+
+@strawberry.type
+class Availability:
+    in_stock: bool
+    quantity_available: int
+    estimated_ship_by: date | None = strawberry.field(
+        description="The day an order placed now would ship (its promised ship date)."
+    )
+
+
+def _availability(info: Info) -> DataLoader[int, promise.Availability]:
+    services, now = info.context.services, info.context.now()
+
+    async def batch(gift_ids: Sequence[int]) -> list[promise.Availability]:
+        return await promise.availability(gift_ids, now=now, within=services.ship_within)
+
+    return info.context.loaders.named("availability", batch)
+
+
+@strawberry.type(name="Gift")
+class GiftType(relay.Node):
+    id: relay.NodeID[int]
+    sku: str
+    name: str
+    description: str
+    image_url: str
+    points_price: int
+    cash_price: Money | None
+    limit_per_member: int | None
+    active: bool
+    category_id: strawberry.Private[int]
+    preloaded_category: strawberry.Private[Category | None] = None
+
+    @classmethod
+    def from_row(cls, row: Gift) -> GiftType:
+        category = row.category if isinstance(row.category, Category) else None
+        return cls(
+            id=row.id,
+            sku=row.sku,
+            name=row.name,
+            description=row.description,
+            image_url=row.image_url,
+            points_price=int(row.points_price),
+            cash_price=money(row.cash_price, row.currency),
+            limit_per_member=row.limit_per_member,
+            active=row.active,
+            category_id=row.category_id,
+            preloaded_category=category,
+        )
+
+    @strawberry.field
+    async def category(self, info: Info) -> CategoryType:
+        row = self.preloaded_category
+        if row is None:
+            row = await info.context.loaders.of(reads.categories_by_ids).load(self.category_id)
+        assert row is not None
+        return CategoryType.from_row(row)
+
+    @strawberry.field(description="In stock, how many, and when an order placed now would ship.")
+    async def availability(self, info: Info) -> Availability:
+        found = await _availability(info).load(self.id)
+        return Availability(
+            in_stock=found.in_stock,
+            quantity_available=found.quantity_available,
+            estimated_ship_by=found.estimated_ship_by,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        rows = await info.context.loaders.of(reads.gifts_by_ids).load_many(
+            [i or 0 for i in row_ids(node_ids)]
+        )
+        return [cls.from_row(row) if row and row.active else None for row in rows]
+
+
+@strawberry.type(name="Warehouse")
+class WarehouseType:
+    code: str
+    name: str
+    daily_capacity: int
+    timezone: str
+    closed_dates: list[date]
+
+    @classmethod
+    def from_row(cls, row: Warehouse) -> WarehouseType:
+        return cls(
+            code=row.code,
+            name=row.name,
+            daily_capacity=row.daily_capacity,
+            timezone=row.timezone,
+            closed_dates=sorted(row.closed_date_set()),
+        )
+
+
+@strawberry.type(name="Stock")
+class StockType:
+    sku: str
+    warehouse_code: str
+    on_hand: int
+    reserved: int
+    available: int
+
+    @classmethod
+    def from_row(cls, row: Stock, *, sku: str, warehouse_code: str) -> StockType:
+        return cls(
+            sku=sku,
+            warehouse_code=warehouse_code,
+            on_hand=int(row.on_hand),
+            reserved=int(row.reserved),
+            available=row.available,
+        )

@@ -1,0 +1,59 @@
+"""Unexpected exceptions are masked with an id; domain and client errors keep their code."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import strawberry
+
+from models.errors import OutOfStock
+from schema.errors import ErrorPolicy, client_error
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def broken(self) -> int:
+        raise RuntimeError("secret connection string postgres://u:p@db")
+
+    @strawberry.field
+    def refused(self) -> int:
+        raise OutOfStock("gone")
+
+    @strawberry.field
+    def forbidden(self) -> int:
+        raise client_error("Forbidden.", "FORBIDDEN")
+
+
+schema = strawberry.Schema(query=Query, extensions=[ErrorPolicy])
+
+
+async def test_unexpected_error_is_masked_and_logged_with_its_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="pointsmall.graphql"):
+        result = await schema.execute("{ broken }")
+    assert result.errors is not None
+    error = result.errors[0]
+    assert "postgres://" not in error.message
+    assert error.extensions is not None
+    assert error.extensions["code"] == "INTERNAL_SERVER_ERROR"
+    assert error.extensions["errorId"] in caplog.text
+    assert "secret connection string" in caplog.text
+
+
+async def test_domain_error_outside_a_payload_keeps_its_code() -> None:
+    result = await schema.execute("{ refused }")
+    assert result.errors is not None
+    assert result.errors[0].extensions == {"code": "OUT_OF_STOCK"}
+    assert result.errors[0].message == "gone"
+
+
+async def test_client_errors_and_validation_errors_are_not_masked() -> None:
+    forbidden = await schema.execute("{ forbidden }")
+    assert forbidden.errors is not None
+    assert forbidden.errors[0].extensions == {"code": "FORBIDDEN"}
+    invalid = await schema.execute("{ nope }")
+    assert invalid.errors is not None
+    assert "nope" in invalid.errors[0].message

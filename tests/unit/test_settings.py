@@ -1,0 +1,51 @@
+"""Settings: development defaults, and production refuses development secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.settings import Settings, SettingsError, load_settings
+
+
+def test_development_defaults_to_sqlite_under_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    settings = load_settings()
+    assert settings.database_url.startswith("sqlite://data/")
+    settings.check()
+
+
+def test_production_refuses_development_secret_and_missing_database() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings(app_env="production").check()
+    message = str(refused.value)
+    assert "DATABASE_URL is not set" in message
+    assert "JWT_SECRET is the development secret" in message
+
+
+def test_production_starts_with_real_secrets() -> None:
+    Settings(
+        app_env="production",
+        database_url="postgres://u@db/pointsmall",
+        database_url_set=True,
+        jwt_secret="s" * 48,
+        stripe_api_key="sk_live_x",
+        stripe_webhook_secret="whsec_real",
+    ).check()
+
+
+def test_production_refuses_short_secret() -> None:
+    settings = Settings(
+        app_env="production",
+        database_url_set=True,
+        jwt_secret="short",
+        stripe_api_key="sk_live_x",
+        stripe_webhook_secret="whsec_real",
+    )
+    with pytest.raises(SettingsError, match="shorter than 32"):
+        settings.check()
+
+
+def test_carrier_secrets_parse_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARRIER_SECRETS", "sf=abc, yto=def")
+    assert load_settings().carrier_secrets == {"SF": "abc", "YTO": "def"}
