@@ -8,6 +8,7 @@ from tortoise.transactions import in_transaction
 
 from models.actors import Actor, Role
 from models.catalog import stock
+from models.catalog.models import Warehouse
 from models.errors import NotFound
 from models.members.models import Member
 from models.orders import rules
@@ -33,8 +34,10 @@ async def may_act_on(actor: Actor, order: Order) -> bool:
     if actor.role is Role.MEMBER:
         member = await Member.get_or_none(external_id=actor.subject)
         return member is not None and member.id == order.member_id
-    warehouse = order.warehouse if order.warehouse_id is not None else None
-    return warehouse is not None and actor.works_in(warehouse.code)
+    if order.warehouse_id is None:
+        return False
+    code = await Warehouse.filter(id=order.warehouse_id).values_list("code", flat=True).first()
+    return code is not None and actor.works_in(str(code))
 
 
 async def quantities(order: Order) -> dict[int, int]:

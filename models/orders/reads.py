@@ -1,12 +1,14 @@
 """Order reads: a member's orders, one order for whoever may see it, lines for loaders."""
 
+# `may_see` is re-exported: who may see an order is who may act on it.
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from models.actors import Actor
 from models.members.models import Member
-from models.orders.lifecycle import may_act_on
+from models.orders.lifecycle import may_act_on as may_see
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.paging import Page, SortKey, paginate
 
@@ -27,8 +29,8 @@ async def member_orders(
 
 async def visible_order(*, number: str, actor: Actor) -> Order | None:
     """The order with that number if the actor may see it; None otherwise."""
-    order = await Order.get_or_none(number=number).select_related("warehouse")
-    if order is None or not await may_act_on(actor, order):
+    order = await Order.get_or_none(number=number)
+    if order is None or not await may_see(actor, order):
         return None
     return order
 

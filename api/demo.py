@@ -1,0 +1,86 @@
+"""`pointsmall seed-demo`: a believable mall to try the API on."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from api.demo_data import CATEGORIES, FAMILY_NAMES, GIFTS, GIVEN_NAMES, WAREHOUSES
+from models.catalog import service as catalog
+from models.catalog.models import Gift
+from models.members.models import Tier
+from models.members.service import upsert_member
+from models.points import service as points
+
+DEMO_MEMBER = "13800000001"
+TIERS = [Tier.STANDARD] * 6 + [Tier.SILVER] * 3 + [Tier.GOLD] * 2 + [Tier.DIAMOND]
+
+
+async def seed(*, members: int, if_empty: bool) -> str:
+    """Create the demo catalog, stock and members with points; idempotent by design."""
+    if if_empty and await Gift.exists():
+        return "demo data already present: nothing to do"
+    rng = random.Random(20261124)  # the same demo every time
+    now = datetime.now(UTC)
+    await _catalog(rng)
+    await _members(rng, members, now)
+    return (
+        f"seeded {len(WAREHOUSES)} warehouses, {len(CATEGORIES)} categories, "
+        f"{len(GIFTS)} gifts and {members} members (demo member {DEMO_MEMBER})"
+    )
+
+
+async def _catalog(rng: random.Random) -> None:
+    for position, (slug, name) in enumerate(CATEGORIES):
+        await catalog.upsert_category(slug=slug, name=name)
+        await _position(slug, position)
+    for code, name, capacity, zone, closed in WAREHOUSES:
+        await catalog.upsert_warehouse(
+            code=code,
+            name=name,
+            daily_capacity=capacity,
+            timezone=zone,
+            closed_dates=[datetime.fromisoformat(d).date() for d in closed],
+        )
+    for gift in GIFTS:
+        await catalog.upsert_gift(
+            fields=catalog.GiftFields(
+                sku=gift.sku,
+                name=gift.name,
+                description=f"{gift.name}. 正品行货，全国包邮。Genuine, shipped free nationwide.",
+                image_url=f"https://img.pointsmall.example/gifts/{gift.sku.lower()}.jpg",
+                category_slug=gift.category,
+                points_price=gift.points,
+                cash_price=gift.cash,
+                currency="CNY",
+                limit_per_member=gift.limit,
+                active=True,
+            )
+        )
+        for code, *_ in WAREHOUSES:
+            units = 5 if gift.sku == "KD-HOT" else rng.randrange(0, 400)
+            if units:
+                await catalog.adjust_stock(
+                    sku=gift.sku, warehouse_code=code, delta=units, reason="demo receipt"
+                )
+
+
+async def _position(slug: str, position: int) -> None:
+    from models.catalog.models import Category
+
+    await Category.filter(slug=slug).update(position=position)
+
+
+async def _members(rng: random.Random, count: int, now: datetime) -> None:
+    for index in range(count):
+        external_id = DEMO_MEMBER if index == 0 else f"138{rng.randrange(10**8):08d}"
+        name = rng.choice(FAMILY_NAMES) + rng.choice(GIVEN_NAMES)
+        await upsert_member(external_id=external_id, display_name=name, tier=rng.choice(TIERS))
+        for month in range(rng.randrange(1, 7)):
+            await points.award(
+                member_external_id=external_id,
+                amount=rng.randrange(300, 4000) if index else 9_000,
+                reason="话费积分 Monthly bill points",
+                external_ref=f"demo:{external_id}:{month}",
+                now=now,
+            )

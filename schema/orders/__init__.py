@@ -1,0 +1,1 @@
+"""Orders in GraphQL: redeem, cancel, a member's orders, one order."""

@@ -1,0 +1,131 @@
+"""Member order mutations: redeem and cancel."""
+
+from __future__ import annotations
+
+import strawberry
+
+from models.actors import Role
+from models.orders import lifecycle, service
+from models.orders.rules import Address, LineRequest
+from models.orders.service import Placed, RedeemRequest
+from schema.context import Info
+from schema.errors import UserError, attempt
+from schema.orders.types import OrderType
+from schema.permissions import IsMember, IsMemberOrAdmin, require_actor, require_role
+from schema.scalars import Money
+
+
+@strawberry.input
+class RedeemLineInput:
+    sku: str
+    quantity: int
+
+
+@strawberry.input
+class ShippingAddressInput:
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    line1: str
+    district: str = ""
+    line2: str = ""
+    postal_code: str = ""
+
+
+@strawberry.input
+class RedeemInput:
+    idempotency_key: str = strawberry.field(
+        description="A retry with the same key and lines returns the same order."
+    )
+    lines: list[RedeemLineInput]
+    shipping_address: ShippingAddressInput
+
+
+@strawberry.type
+class Payment:
+    client_secret: str
+    status: str
+    amount: Money
+
+
+@strawberry.type
+class RedeemPayload:
+    order: OrderType | None
+    payment: Payment | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class CancelOrderInput:
+    order_number: str
+    reason: str = ""
+
+
+@strawberry.type
+class CancelOrderPayload:
+    order: OrderType | None
+    errors: list[UserError]
+
+
+def _request(input: RedeemInput) -> RedeemRequest:
+    address = input.shipping_address
+    return RedeemRequest(
+        idempotency_key=input.idempotency_key,
+        lines=[LineRequest(sku=line.sku, quantity=line.quantity) for line in input.lines],
+        address=Address(
+            recipient=address.recipient,
+            phone=address.phone,
+            province=address.province,
+            city=address.city,
+            district=address.district,
+            line1=address.line1,
+            line2=address.line2,
+            postal_code=address.postal_code,
+        ),
+    )
+
+
+def _payment(placed: Placed) -> Payment | None:
+    order, started = placed.order, placed.payment
+    if started is None or order.cash_total is None:
+        return None
+    amount = Money(amount=order.cash_total, currency=order.currency)
+    return Payment(client_secret=started.client_secret, status=started.status, amount=amount)
+
+
+@strawberry.type
+class OrderMutations:
+    @strawberry.mutation(permission_classes=[IsMember])
+    async def redeem(self, info: Info, input: RedeemInput) -> RedeemPayload:
+        actor = require_role(info, Role.MEMBER)
+        services = info.context.services
+        outcome = await attempt(
+            service.redeem(
+                member_external_id=actor.subject,
+                request=_request(input),
+                now=info.context.now(),
+                planner=services.planner,
+                payments=services.payments,
+                currency=services.currency,
+            )
+        )
+        placed = outcome.value
+        if placed is None:
+            return RedeemPayload(order=None, payment=None, errors=outcome.errors)
+        order = OrderType.from_row(placed.order)
+        return RedeemPayload(order=order, payment=_payment(placed), errors=[])
+
+    @strawberry.mutation(permission_classes=[IsMemberOrAdmin])
+    async def cancel_order(self, info: Info, input: CancelOrderInput) -> CancelOrderPayload:
+        outcome = await attempt(
+            lifecycle.cancel(
+                number=input.order_number,
+                actor=require_actor(info),
+                now=info.context.now(),
+                planner=info.context.services.planner,
+                reason=input.reason,
+            )
+        )
+        order = OrderType.from_row(outcome.value) if outcome.value else None
+        return CancelOrderPayload(order=order, errors=outcome.errors)
