@@ -46,6 +46,10 @@ class Services:
     def ship_within(self) -> timedelta:
         return timedelta(days=self.ship_within_days)
 
+    @property
+    def at_risk(self) -> timedelta:
+        return timedelta(hours=self.at_risk_hours)
+
 
 class Loaders:
     """Per-request DataLoaders, one per batch function, created on first use."""

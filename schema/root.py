@@ -25,10 +25,12 @@ from schema.context import Info
 from schema.errors import ErrorPolicy
 from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
+from schema.orders.mutations import OrderMutations
+from schema.orders.queries import OrderQueries
 
 
 @strawberry.type
-class Query(MemberQueries, CatalogQueries):
+class Query(MemberQueries, CatalogQueries, OrderQueries):
     @strawberry.field(description="Any object by its global id; null if absent or not yours.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
@@ -44,7 +46,7 @@ class Query(MemberQueries, CatalogQueries):
 
 
 @strawberry.type
-class Mutation(MemberMutations, CatalogMutations):
+class Mutation(MemberMutations, CatalogMutations, OrderMutations):
     pass
 
 

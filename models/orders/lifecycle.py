@@ -19,9 +19,7 @@ from models.points import service as points
 
 async def locked_order(*, number: str, actor: Actor) -> Order:
     """The order, row-locked, if the actor may act on it; NotFound otherwise."""
-    order = (
-        await Order.filter(number=number).select_for_update().select_related("warehouse").first()
-    )
+    order = await Order.filter(number=number).select_for_update().first()
     if order is None or not await may_act_on(actor, order):
         raise NotFound(f"no order {number!r}", field="order_number")
     return order

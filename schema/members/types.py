@@ -13,6 +13,9 @@ from models.members import service
 from models.members.models import Member, Tier
 from schema.context import Info
 from schema.node import row_ids
+from schema.orders.queries import member_orders
+from schema.orders.types import OrderStatusEnum, OrderType
+from schema.pagination import Connection
 from schema.points.types import PointsSummary, load_points_summary
 
 TierEnum = strawberry.enum(Tier, name="Tier")
@@ -34,6 +37,16 @@ class MemberType(relay.Node):
     @strawberry.field(description="The member's points: balance, held, available, expiring.")
     async def points(self, info: Info) -> PointsSummary:
         return await load_points_summary(info, self.id)
+
+    @strawberry.field(description="The member's orders, newest first; `first` is at most 100.")
+    async def orders(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        status: list[OrderStatusEnum] | None = None,  # type: ignore[valid-type]
+    ) -> Connection[OrderType]:
+        return await member_orders(info, self.id, first, after, status)
 
     @classmethod
     async def resolve_nodes(

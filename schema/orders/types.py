@@ -177,7 +177,9 @@ class OrderType(relay.Node):
             [i or 0 for i in row_ids(node_ids)]
         )
         visible = [
-            row if row is not None and actor is not None and await reads.may_see(actor, row) else None
+            row
+            if row is not None and actor is not None and await reads.may_see(actor, row)
+            else None
             for row in rows
         ]
         return [cls.from_row(row) if row else None for row in visible]

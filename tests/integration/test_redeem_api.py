@@ -1,0 +1,226 @@
+"""Redemption through the client operations: redeem, see it, cancel it, get everything back."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.support.catalog import small_mall
+from tests.support.graphql import GraphQLClient, admin_token, member_token
+from tests.support.members import member_with_points
+
+ADDRESS = {
+    "recipient": "张伟",
+    "phone": "13800138000",
+    "province": "上海市",
+    "city": "上海市",
+    "district": "浦东新区",
+    "line1": "世纪大道 100 号",
+    "line2": "",
+    "postalCode": "200120",
+}
+
+
+def redeem_input(key: str, *lines: tuple[str, int], **address: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "idempotencyKey": key,
+            "lines": [{"sku": sku, "quantity": qty} for sku, qty in lines],
+            "shippingAddress": {**ADDRESS, **address},
+        }
+    }
+
+
+async def points_of(api: GraphQLClient, member: str) -> dict[str, int]:
+    return (await api.op("Me", auth=member_token(member))).data["me"]["points"]  # type: ignore[no-any-return]
+
+
+async def available_stock(api: GraphQLClient, sku: str) -> int:
+    gift = (await api.op("Gift", {"sku": sku})).data["gift"]
+    return gift["availability"]["quantityAvailable"]  # type: ignore[no-any-return]
+
+
+async def test_member_redeems_sees_order_and_cancels_it(api: GraphQLClient) -> None:
+    await small_mall(api)
+    await member_with_points("C100", 20_000)
+    token = member_token("C100")
+    result = await api.op("Redeem", redeem_input("k-1", ("EL-PB10K", 2)), auth=token)
+    payload = result.data["redeem"]
+    assert payload["errors"] == []
+    order = payload["order"]
+    assert order["status"] == "CONFIRMED"
+    assert order["pointsTotal"] == 13_800
+    assert order["lines"] == [
+        {
+            "sku": "EL-PB10K",
+            "name": "小米移动电源 Power Bank",
+            "quantity": 2,
+            "pointsEach": 6900,
+            "cashEach": None,
+        }
+    ]
+    assert order["shippingAddress"]["recipient"] == "张伟"
+    assert order["shipBy"] is not None and order["promisedShipDate"] is not None
+    assert payload["payment"] is None
+    assert await points_of(api, "C100") == {
+        "balance": 6_200,
+        "held": 0,
+        "available": 6_200,
+        "expiring": [],
+    }
+    assert await available_stock(api, "EL-PB10K") == 68
+
+    mine = (await api.op("MyOrders", {"first": 10}, auth=token)).data["me"]["orders"]
+    assert mine["totalCount"] == 1
+    assert mine["edges"][0]["node"]["number"] == order["number"]
+    seen = (await api.op("Order", {"number": order["number"]}, auth=token)).data["order"]
+    assert seen["number"] == order["number"]
+
+    cancelled = (
+        await api.op("CancelOrder", {"input": {"orderNumber": order["number"]}}, auth=token)
+    ).data
+    assert cancelled["cancelOrder"] == {
+        "order": {"number": order["number"], "status": "CANCELLED"},
+        "errors": [],
+    }
+    assert (await points_of(api, "C100"))["available"] == 20_000
+    assert await available_stock(api, "EL-PB10K") == 70
+    again = (
+        await api.op("CancelOrder", {"input": {"orderNumber": order["number"]}}, auth=token)
+    ).data
+    assert again["cancelOrder"]["errors"][0]["code"] == "INVALID_TRANSITION"
+    statuses = (await api.op("MyOrders", {"first": 5, "status": ["CONFIRMED"]}, auth=token)).data
+    assert statuses["me"]["orders"]["totalCount"] == 0
+
+
+async def test_insufficient_points_changes_nothing(api: GraphQLClient) -> None:
+    await small_mall(api)
+    await member_with_points("C101", 5_000)
+    result = await api.op("Redeem", redeem_input("k-1", ("EL-PB10K", 1)), auth=member_token("C101"))
+    payload = result.data["redeem"]
+    assert payload["order"] is None
+    assert payload["errors"][0]["code"] == "INSUFFICIENT_POINTS"
+    assert (await points_of(api, "C101"))["available"] == 5_000
+    assert await available_stock(api, "EL-PB10K") == 70
+    assert (await api.op("MyOrders", {"first": 5}, auth=member_token("C101"))).data["me"]["orders"][
+        "totalCount"
+    ] == 0
+
+
+async def test_business_failures_have_codes_and_fields(api: GraphQLClient) -> None:
+    await small_mall(api)
+    await member_with_points("C102", 100_000)
+    token = member_token("C102")
+
+    async def first_error(variables: dict[str, Any]) -> dict[str, Any]:
+        payload = (await api.op("Redeem", variables, auth=token)).data["redeem"]
+        assert payload["order"] is None
+        return payload["errors"][0]  # type: ignore[no-any-return]
+
+    assert (await first_error(redeem_input("a", ("NOPE", 1))))["code"] == "NOT_FOUND"
+    assert (await first_error(redeem_input("b", ("EL-OLD", 1))))["code"] == "GIFT_INACTIVE"
+    assert (await first_error(redeem_input("c", ("HM-TOWEL", 1))))["code"] == "OUT_OF_STOCK"
+    assert await first_error(redeem_input("d", ("EL-PB10K", 0))) == {
+        "code": "INVALID_INPUT",
+        "message": "lines.0.quantity must be between 1 and 99",
+        "field": "lines.0.quantity",
+    }
+    assert (await first_error(redeem_input("e", ("EL-PB10K", 100))))["field"] == "lines.0.quantity"
+    assert (await first_error(redeem_input("f", ("EL-PB10K", 1), ("EL-PB10K", 1))))[
+        "field"
+    ] == "lines.1.sku"
+    assert (await first_error(redeem_input("g", ("EL-PB10K", 1), phone="call me")))[
+        "field"
+    ] == "shippingAddress.phone"
+    assert (await first_error(redeem_input("h", ("EL-PB10K", 1), recipient=" ")))[
+        "field"
+    ] == "shippingAddress.recipient"
+    assert (await first_error(redeem_input("i", ("EL-BUDS", 4))))["code"] == "OUT_OF_STOCK"
+    assert (await points_of(api, "C102"))["available"] == 100_000
+
+
+async def test_per_member_limit(api: GraphQLClient) -> None:
+    await small_mall(api)
+    await api.op(
+        "AdjustStock",
+        {"input": {"sku": "HM-TOWEL", "warehouseCode": "SH01", "delta": 10, "reason": "r"}},
+        auth=admin_token(),
+    )
+    await member_with_points("C103", 100_000)
+    token = member_token("C103")
+    first = (await api.op("Redeem", redeem_input("a", ("HM-TOWEL", 2)), auth=token)).data["redeem"]
+    assert first["errors"] == []
+    second = (await api.op("Redeem", redeem_input("b", ("HM-TOWEL", 1)), auth=token)).data["redeem"]
+    assert second["errors"][0]["code"] == "LIMIT_EXCEEDED"
+    await api.op("CancelOrder", {"input": {"orderNumber": first["order"]["number"]}}, auth=token)
+    third = (await api.op("Redeem", redeem_input("c", ("HM-TOWEL", 2)), auth=token)).data["redeem"]
+    assert third["errors"] == []
+
+
+async def test_idempotency_key_returns_first_order_and_refuses_other_lines(
+    api: GraphQLClient,
+) -> None:
+    await small_mall(api)
+    await member_with_points("C104", 30_000)
+    token = member_token("C104")
+    first = (await api.op("Redeem", redeem_input("same", ("EL-PB10K", 1)), auth=token)).data[
+        "redeem"
+    ]
+    retry = (await api.op("Redeem", redeem_input("same", ("EL-PB10K", 1)), auth=token)).data[
+        "redeem"
+    ]
+    assert retry["order"]["number"] == first["order"]["number"]
+    assert (await points_of(api, "C104"))["available"] == 30_000 - 6_900
+    other = (await api.op("Redeem", redeem_input("same", ("HM-MUG", 1)), auth=token)).data["redeem"]
+    assert other["errors"][0]["code"] == "IDEMPOTENCY_CONFLICT"
+    await api.op("CancelOrder", {"input": {"orderNumber": first["order"]["number"]}}, auth=token)
+    after_cancel = (await api.op("Redeem", redeem_input("same", ("EL-PB10K", 1)), auth=token)).data[
+        "redeem"
+    ]
+    assert after_cancel["order"]["number"] == first["order"]["number"]
+    assert after_cancel["order"]["status"] == "CANCELLED"
+
+
+async def test_concurrent_retries_with_one_key_make_one_order(api: GraphQLClient) -> None:
+    await small_mall(api)
+    await member_with_points("C105", 30_000)
+    token = member_token("C105")
+    results = await asyncio.gather(
+        *[api.op("Redeem", redeem_input("burst", ("EL-PB10K", 1)), auth=token) for _ in range(8)]
+    )
+    numbers = {r.data["redeem"]["order"]["number"] for r in results}
+    assert len(numbers) == 1
+    assert (await points_of(api, "C105"))["available"] == 30_000 - 6_900
+
+
+async def test_members_see_only_their_own_orders(api: GraphQLClient) -> None:
+    await small_mall(api)
+    await member_with_points("C106", 30_000)
+    placed = (
+        await api.op("Redeem", redeem_input("x", ("EL-PB10K", 1)), auth=member_token("C106"))
+    ).data
+    number = placed["redeem"]["order"]["number"]
+    assert (await api.op("Order", {"number": number}, auth=member_token("C999"))).data[
+        "order"
+    ] is None
+    steal = await api.op(
+        "CancelOrder", {"input": {"orderNumber": number}}, auth=member_token("C999")
+    )
+    assert steal.data["cancelOrder"]["errors"][0]["code"] == "NOT_FOUND"
+    assert (await api.op("Order", {"number": number}, auth=admin_token())).data["order"][
+        "number"
+    ] == number
+
+
+async def test_cash_gifts_are_refused_without_payments(api: GraphQLClient) -> None:
+    await small_mall(api)
+    from tests.support.catalog import gift, stock
+
+    await gift(api, "EL-KBD", 9000, cash="29.90")
+    await stock(api, "EL-KBD", "SH01", 5)
+    await member_with_points("C107", 30_000)
+    payload = (
+        await api.op("Redeem", redeem_input("k", ("EL-KBD", 1)), auth=member_token("C107"))
+    ).data["redeem"]
+    assert payload["errors"][0]["code"] == "PAYMENT_UNAVAILABLE"
+    assert (await points_of(api, "C107"))["available"] == 30_000
