@@ -16,7 +16,6 @@ from strawberry.types import Info as StrawberryInfo
 
 from fulfilment.planning import Planner
 from models.actors import Actor
-from models.events import EventBus, InProcessBus
 from models.orders.ports import PaymentStarter, ShipPlanner
 
 K = TypeVar("K", bound=Hashable)
@@ -31,7 +30,6 @@ def utc_now() -> datetime:
 class Services:
     """What resolvers hand to the domain besides the arguments: policy, gateways, the bus."""
 
-    events: EventBus = field(default_factory=InProcessBus)
     clock: Callable[[], datetime] = utc_now
     currency: str = "CNY"
     ship_within_days: int = 7

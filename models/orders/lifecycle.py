@@ -10,6 +10,7 @@ from models.actors import Actor, Role
 from models.catalog import stock
 from models.catalog.models import Warehouse
 from models.errors import NotFound
+from models.events import ORDERS, announce
 from models.members.models import Member
 from models.orders import rules
 from models.orders.models import Order, OrderLine, OrderStatus
@@ -78,6 +79,7 @@ async def release_everything(
     order.cancelled_at = now
     order.cancel_reason = reason[:200]
     await order.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    await announce(ORDERS, order.number)
 
 
 async def advance(*, number: str, to: OrderStatus, actor: Actor, now: datetime) -> Order:
@@ -89,4 +91,5 @@ async def advance(*, number: str, to: OrderStatus, actor: Actor, now: datetime) 
         rules.check_move(order.status, to)
         order.status = to
         await order.save(update_fields=["status", "updated_at"])
+        await announce(ORDERS, order.number)
     return order

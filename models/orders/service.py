@@ -26,6 +26,7 @@ from models.errors import (
     OutOfStock,
     PaymentUnavailable,
 )
+from models.events import ORDERS, announce
 from models.members.models import Member
 from models.members.service import ensure_member
 from models.orders import rules
@@ -127,6 +128,7 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
                 payment = await _start_payment(draft, number, payments)
             booking = await _reserve_and_book(draft, ranked, planner)
             order = await _write(draft, number, booking, payment)
+            await announce(ORDERS, order.number)
             if order.status is OrderStatus.CONFIRMED:
                 await planner.watch(order, now=draft.now)
     except Exception:
