@@ -16,12 +16,14 @@ from api.graphql import GraphQLApp
 from api.health import healthz, readyz
 from api.logs import configure_logging
 from api.settings import Settings, load_settings
+from api.webhooks.stripe import stripe_webhook
 from fulfilment.planning import Planner
+from models.payments.gateway import StripeGateway
 from schema.context import Services
 from schema.root import Limits, build_schema
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, gateway: StripeGateway) -> Services:
     """The services the resolvers hand to the domain, from the settings."""
     return Services(
         currency=settings.currency,
@@ -30,6 +32,7 @@ def build_services(settings: Settings) -> Services:
         payment_timeout_minutes=settings.payment_timeout_minutes,
         compensation_rate=settings.compensation_rate,
         points_timezone=settings.points_timezone,
+        payments=gateway,
         planner=Planner(
             within=timedelta(days=settings.ship_within_days),
             at_risk=timedelta(hours=settings.at_risk_hours),
@@ -42,7 +45,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     settings = settings or load_settings()
     settings.check()
     configure_logging(settings.log_level)
-    services = build_services(settings)
+    gateway = StripeGateway(
+        api_key=settings.stripe_api_key,
+        api_base=settings.stripe_api_base,
+        timeout_seconds=settings.stripe_timeout_seconds,
+    )
+    services = build_services(settings, gateway)
     schema = build_schema(
         Limits(
             max_depth=settings.max_query_depth,
@@ -61,17 +69,21 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+        try:
+            if not manage_database:
+                yield
+                return
+            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                yield
+        finally:
+            await gateway.close()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, max_body_size=settings.max_body_bytes)
     app.state.settings = settings

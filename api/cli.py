@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -129,6 +131,83 @@ def token(role: str, subject: str, warehouses: tuple[str, ...], ttl: int) -> Non
             ttl_seconds=ttl,
         )
     )
+
+
+@main.command("import-points")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--batch-size", default=10_000, show_default=True, type=click.IntRange(min=1))
+def import_points(path: Path, batch_size: int) -> None:
+    """Import an accrual CSV (a resent file credits nothing twice); exit 1 if rows are rejected."""
+    from api.progress import count_data_lines, rows_progress
+    from models.errors import InvalidInput
+    from models.points.importer import import_points as load
+
+    settings = load_settings()
+    with (
+        rows_progress(f"importing {path.name}", count_data_lines(path)) as advance,
+        path.open(newline="", encoding="utf-8-sig") as lines,
+    ):
+        try:
+            report = run_with_database(
+                lambda: load(
+                    lines=lines,
+                    now=datetime.now(UTC),
+                    batch_size=batch_size,
+                    timezone=settings.points_timezone,
+                    progress=advance,
+                )
+            )
+        except InvalidInput as exc:
+            raise click.ClickException(f"{path}: {exc.message}") from exc
+    for rejection in report.rejected:
+        click.echo(f"line {rejection.line}: {rejection.code} {rejection.reason}")
+    click.echo(
+        f"imported {report.imported}, already imported {report.already_imported}, "
+        f"rejected {len(report.rejected)}"
+    )
+    if report.rejected:
+        sys.exit(1)
+
+
+@main.command()
+def audit() -> None:
+    """Check every member's points against entries, lots and holds; exit 1 if any disagree."""
+    from models.points.audit import audit as run_audit
+
+    found = run_with_database(run_audit)
+    for discrepancy in found:
+        click.echo(discrepancy.describe())
+    if found:
+        click.echo(f"audit: {len(found)} members disagree with the ledger")
+        sys.exit(1)
+    click.echo("audit: every member's points agree with the ledger")
+
+
+@main.command("expire-points")
+@click.option("--now", "at", default=None, help="ISO 8601 instant with a zone (default: now).")
+def expire_points(at: str | None) -> None:
+    """Expire the unheld points of every lot due at --now, in passes, until none is left."""
+    from models.points.service import expire_due
+
+    now = _instant(at) if at else datetime.now(UTC)
+
+    async def work() -> int:
+        settled = 0
+        while handled := await expire_due(now=now):
+            settled += handled
+        return settled
+
+    click.echo(f"settled {run_with_database(work)} due lots as of {now.isoformat()}")
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not ISO 8601", param_hint="--now") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("give a time zone, e.g. +08:00 or Z", param_hint="--now")
+    return moment
 
 
 @main.command("export-schema")

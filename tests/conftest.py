@@ -15,7 +15,10 @@ from api.app import create_app
 from api.db import tortoise_config
 from api.settings import Settings
 from tests.support.databases import fresh_database, is_postgres_url
+from tests.fakes.stripe_server import StripeFake
 from tests.support.graphql import GraphQLClient
+
+STRIPE_WEBHOOK_SECRET = "whsec_pointsmall_tests"
 
 
 @pytest.fixture(scope="session")
@@ -70,10 +73,35 @@ def test_settings(url: str, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+@pytest_asyncio.fixture(scope="session")
+async def stripe_server() -> AsyncIterator[StripeFake]:
+    """The local Stripe-compatible server, one for the session."""
+    async with StripeFake.running(webhook_secret=STRIPE_WEBHOOK_SECRET) as server:
+        yield server
+
+
 @pytest_asyncio.fixture
-async def api(db: str) -> AsyncIterator[GraphQLClient]:
-    """The ASGI app in-process, on the test database, with a GraphQL helper."""
-    app = create_app(test_settings(db), manage_database=False)
+async def stripe(stripe_server: StripeFake) -> AsyncIterator[StripeFake]:
+    """The Stripe test server, reset for this test."""
+    stripe_server.reset()
+    stripe_server.delay(0)
+    yield stripe_server
+    stripe_server.delay(0)
+
+
+@pytest_asyncio.fixture
+async def api(db: str, stripe: StripeFake) -> AsyncIterator[GraphQLClient]:
+    """The ASGI app in-process, on the test database, talking to the Stripe test server."""
+    settings = test_settings(
+        db,
+        stripe_api_base=stripe.base_url,
+        stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
+        stripe_timeout_seconds=2.0,
+    )
+    app = create_app(settings, manage_database=False)
     transport = httpx.ASGITransport(app=app)
+    stripe.webhook_url = "http://testserver/webhooks/stripe"
+    stripe.webhook_transport = transport
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield GraphQLClient(http)
+    await app.state.services.payments.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from tortoise.transactions import in_transaction
@@ -9,13 +10,16 @@ from tortoise.transactions import in_transaction
 from models.actors import Actor, Role
 from models.catalog import stock
 from models.catalog.models import Warehouse
-from models.errors import NotFound
+from models.errors import NotFound, PaymentUnavailable
 from models.events import ORDERS, announce
 from models.members.models import Member
 from models.orders import rules
 from models.orders.models import Order, OrderLine, OrderStatus
-from models.orders.ports import ShipPlanner
+from models.orders.ports import PaymentStarter, ShipPlanner
+from models.payments import settlement
 from models.points import service as points
+
+log = logging.getLogger("pointsmall.orders")
 
 
 async def locked_order(*, number: str, actor: Actor) -> Order:
@@ -45,17 +49,29 @@ async def quantities(order: Order) -> dict[int, int]:
 
 
 async def cancel(
-    *, number: str, actor: Actor, now: datetime, planner: ShipPlanner, reason: str = ""
+    *,
+    number: str,
+    actor: Actor,
+    now: datetime,
+    planner: ShipPlanner,
+    gateway: PaymentStarter | None = None,
+    reason: str = "",
 ) -> Order:
-    """Cancel an unshipped order: points, stock and slot come back.
+    """Cancel an unshipped order: points, stock and slot come back, a paid cash part too.
 
-    Raises NotFound (absent or not the actor's) or InvalidTransition.
+    Raises NotFound (absent or not the actor's) or InvalidTransition. If Stripe cannot be
+    reached for the refund, the order stays cancelled and the sweeper retries the refund.
     """
     if actor.role is Role.WAREHOUSE:
         raise NotFound(f"no order {number!r}", field="order_number")
     async with in_transaction():
         order = await locked_order(number=number, actor=actor)
         await release_everything(order, now=now, planner=planner, reason=reason or "cancelled")
+    if order.cash_total is not None:
+        try:
+            await settlement.settle_cancelled(order_number=order.number, gateway=gateway)
+        except PaymentUnavailable:
+            log.warning("refund of cancelled order %s deferred to the sweeper", order.number)
     return order
 
 

@@ -63,3 +63,9 @@ class PaymentStarter(Protocol):
 
     async def abandon(self, intent_id: str) -> None:
         """Cancel a payment whose order was not placed after all (best effort)."""
+
+    async def refund(self, intent_id: str, *, idempotency_key: str) -> str:
+        """Refund a succeeded payment in full; the refund id. Raises PaymentUnavailable."""
+
+    async def cancel(self, intent_id: str, *, idempotency_key: str) -> None:
+        """Cancel a payment that was never made. Raises PaymentUnavailable."""

@@ -32,6 +32,7 @@ from models.members.service import ensure_member
 from models.orders import rules
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.ports import Booking, PaymentRequest, PaymentStarter, ShipPlanner, StartedPayment
+from models.payments import settlement
 from models.points import service as points
 from models import validation
 
@@ -70,7 +71,7 @@ async def redeem(
     fingerprint = rules.fingerprint(lines)
     member = await ensure_member(external_id=member_external_id)
     if (first := await _replay(member.id, key, fingerprint)) is not None:
-        return Placed(first, replayed=True)
+        return Placed(first, replayed=True, payment=await settlement.started_payment(first))
     gifts = await _gifts(lines)
     cash = _cash_total(gifts, lines)
     if cash is not None and payments is None:
@@ -107,7 +108,7 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
         async with in_transaction():
             await points.lock_account(member_id=draft.member.id)
             if (first := await _replay(draft.member.id, draft.key, draft.fingerprint)) is not None:
-                return Placed(first, replayed=True)
+                return Placed(first, replayed=True, payment=await settlement.started_payment(first))
             await _check_limits(draft)
             ranked = await _ranked_offers(draft, planner)
             if draft.cash is None:
@@ -128,6 +129,8 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
                 payment = await _start_payment(draft, number, payments)
             booking = await _reserve_and_book(draft, ranked, planner)
             order = await _write(draft, number, booking, payment)
+            if payment is not None:
+                await settlement.record(order=order, started=payment)
             await announce(ORDERS, order.number)
             if order.status is OrderStatus.CONFIRMED:
                 await planner.watch(order, now=draft.now)
@@ -240,7 +243,7 @@ async def _start_payment(
     assert payments is not None and draft.cash is not None
     return await payments.start(
         PaymentRequest(
-            idempotency_key=f"redeem:{draft.member.id}:{draft.key}",
+            idempotency_key=f"payment_intent:{number}",
             order_number=number,
             member_external_id=draft.member.external_id,
             amount=draft.cash,

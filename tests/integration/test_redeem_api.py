@@ -5,20 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.support.catalog import small_mall
+from tests.support.catalog import ADDRESS, small_mall
 from tests.support.graphql import GraphQLClient, admin_token, member_token
 from tests.support.members import member_with_points
-
-ADDRESS = {
-    "recipient": "张伟",
-    "phone": "13800138000",
-    "province": "上海市",
-    "city": "上海市",
-    "district": "浦东新区",
-    "line1": "世纪大道 100 号",
-    "line2": "",
-    "postalCode": "200120",
-}
 
 
 def redeem_input(key: str, *lines: tuple[str, int], **address: str) -> dict[str, Any]:
@@ -210,17 +199,3 @@ async def test_members_see_only_their_own_orders(api: GraphQLClient) -> None:
     assert (await api.op("Order", {"number": number}, auth=admin_token())).data["order"][
         "number"
     ] == number
-
-
-async def test_cash_gifts_are_refused_without_payments(api: GraphQLClient) -> None:
-    await small_mall(api)
-    from tests.support.catalog import gift, stock
-
-    await gift(api, "EL-KBD", 9000, cash="29.90")
-    await stock(api, "EL-KBD", "SH01", 5)
-    await member_with_points("C107", 30_000)
-    payload = (
-        await api.op("Redeem", redeem_input("k", ("EL-KBD", 1)), auth=member_token("C107"))
-    ).data["redeem"]
-    assert payload["errors"][0]["code"] == "PAYMENT_UNAVAILABLE"
-    assert (await points_of(api, "C107"))["available"] == 30_000

@@ -6,6 +6,17 @@ from typing import Any
 
 from tests.support.graphql import GraphQLClient, admin_token
 
+ADDRESS = {
+    "recipient": "张伟",
+    "phone": "13800138000",
+    "province": "上海市",
+    "city": "上海市",
+    "district": "浦东新区",
+    "line1": "世纪大道 100 号",
+    "line2": "",
+    "postalCode": "200120",
+}
+
 
 async def admin(api: GraphQLClient, name: str, variables: dict[str, Any]) -> dict[str, Any]:
     """Run an admin client operation and return its payload, failing on any error."""

@@ -1,0 +1,1 @@
+"""Webhooks from systems we do not own: Stripe, carriers."""
