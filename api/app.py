@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -15,6 +16,7 @@ from api.db import tortoise_config
 from api.graphql import GraphQLApp
 from api.health import healthz, readyz
 from api.logs import configure_logging
+from api.observability import RequestIdMiddleware
 from api.settings import Settings, load_settings
 from api.webhooks.stripe import stripe_webhook
 from fulfilment.planning import Planner
@@ -85,7 +87,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/readyz", readyz),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, max_body_size=settings.max_body_bytes)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        middleware=[Middleware(RequestIdMiddleware)],
+    )
     app.state.settings = settings
     app.state.services = services
     return app

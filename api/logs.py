@@ -7,6 +7,8 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from api.observability import RequestIdFilter
+
 
 def configure_logging(level: str) -> None:
     """One JSON line per record; idempotent so tests can build many apps."""
@@ -15,8 +17,11 @@ def configure_logging(level: str) -> None:
         root.setLevel(level)
         return
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", timestamp=True)
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s", timestamp=True
+        )
     )
     handler._pointsmall = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -13,10 +13,10 @@ from tortoise.migrations.api.migrate import migrate
 
 from api.app import create_app
 from api.db import tortoise_config
-from api.settings import Settings
 from tests.support.databases import fresh_database, is_postgres_url
 from tests.fakes.stripe_server import StripeFake
 from tests.support.graphql import GraphQLClient
+from tests.support.settings import settings_for
 
 STRIPE_WEBHOOK_SECRET = "whsec_pointsmall_tests"
 
@@ -63,16 +63,6 @@ async def empty_all_tables(url: str) -> None:
     await connection.execute_script(";\n".join(statements))
 
 
-def test_settings(url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": url,
-        "database_url_set": True,
-        "log_level": "WARNING",
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 @pytest_asyncio.fixture(scope="session")
 async def stripe_server() -> AsyncIterator[StripeFake]:
     """The local Stripe-compatible server, one for the session."""
@@ -92,7 +82,7 @@ async def stripe(stripe_server: StripeFake) -> AsyncIterator[StripeFake]:
 @pytest_asyncio.fixture
 async def api(db: str, stripe: StripeFake) -> AsyncIterator[GraphQLClient]:
     """The ASGI app in-process, on the test database, talking to the Stripe test server."""
-    settings = test_settings(
+    settings = settings_for(
         db,
         stripe_api_base=stripe.base_url,
         stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
