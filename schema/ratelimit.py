@@ -1,0 +1,47 @@
+"""A per-caller limit on write mutations, so one member cannot flood redeem and friends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.aio.strategies import MovingWindowRateLimiter
+from strawberry.permission import BasePermission
+
+from models.actors import Actor, Role
+from models.errors import RateLimited
+from schema.context import Info
+
+
+@dataclass(frozen=True)
+class WriteLimit:
+    """Writes per minute for each member; staff and admins get ten times as many."""
+
+    limiter: MovingWindowRateLimiter
+    member_rate: RateLimitItem
+    staff_rate: RateLimitItem
+
+    @classmethod
+    def per_minute(cls, writes: int, storage_uri: str = "memory://") -> WriteLimit:
+        storage = storage_from_string(f"async+{storage_uri}")
+        return cls(
+            MovingWindowRateLimiter(storage),
+            RateLimitItemPerMinute(writes),
+            RateLimitItemPerMinute(writes * 10),
+        )
+
+    async def allow(self, actor: Actor) -> bool:
+        rate = self.member_rate if actor.role is Role.MEMBER else self.staff_rate
+        return await self.limiter.hit(rate, actor.role.value, actor.subject)
+
+
+class WithinRateLimit(BasePermission):
+    """Refuses a write with RATE_LIMITED once the caller spent their writes for the minute."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        limit, actor = info.context.services.write_limit, info.context.actor
+        if limit is not None and actor is not None and not await limit.allow(actor):
+            raise RateLimited("too many changes in a short time; try again in a minute")
+        return True
