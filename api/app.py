@@ -12,16 +12,21 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.auth import TokenVerifier
-from api.db import tortoise_config
+from api.catalog_cache import CatalogCache
+from api.db import is_postgres, tortoise_config
 from api.graphql import GraphQLApp
 from api.health import healthz, readyz
 from api.logs import configure_logging
 from api.observability import RequestIdMiddleware
 from api.settings import Settings, load_settings
+from api.webhooks.carrier import carrier_webhook
 from api.webhooks.stripe import stripe_webhook
+from fulfilment.notify import listening
 from fulfilment.planning import Planner
+from models.events import CATALOG, LOCAL, ORDERS
 from models.payments.gateway import StripeGateway
 from schema.context import Services
+from schema.ratelimit import WriteLimit
 from schema.root import Limits, build_schema
 
 
@@ -35,6 +40,11 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
         compensation_rate=settings.compensation_rate,
         points_timezone=settings.points_timezone,
         payments=gateway,
+        write_limit=(
+            WriteLimit.per_minute(settings.rate_limit_per_minute, settings.rate_limit_storage)
+            if settings.rate_limit_per_minute > 0
+            else None
+        ),
         planner=Planner(
             within=timedelta(days=settings.ship_within_days),
             at_risk=timedelta(hours=settings.at_risk_hours),
@@ -42,8 +52,34 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
     )
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
-    """The ASGI app; `manage_database=False` when the caller already set up Tortoise."""
+def catalog_cache(settings: Settings) -> CatalogCache | None:
+    """Shared catalog answers, dropped on every order or catalog change (None: disabled)."""
+    if settings.catalog_cache_seconds <= 0:
+        return None
+    cache = CatalogCache(max_age=settings.catalog_cache_seconds)
+    for channel in (ORDERS, CATALOG):
+        LOCAL.watch(channel, cache.invalidate)
+    return cache
+
+
+@asynccontextmanager
+async def notifications(settings: Settings, *, enabled: bool = True) -> AsyncIterator[None]:
+    """On PostgreSQL, hear every replica's change notices (LISTEN) while the block runs."""
+    if not enabled or not is_postgres(settings.database_url):
+        yield
+        return
+    async with listening(settings.database_url):
+        yield
+
+
+def create_app(
+    settings: Settings | None = None, *, manage_database: bool = True, listen: bool = True
+) -> Starlette:
+    """The ASGI app; `manage_database=False` when the caller already set up Tortoise.
+
+    `listen` starts the PostgreSQL notification listener in the lifespan (in-process tests
+    that run no lifespan use `notifications(settings)` themselves).
+    """
     settings = settings or load_settings()
     settings.check()
     configure_logging(settings.log_level)
@@ -67,15 +103,20 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         verifier=TokenVerifier.from_settings(settings),
         graphiql=not settings.production,
         allowed_origins=settings.allowed_origins,
+        catalog_cache=catalog_cache(settings),
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             if not manage_database:
-                yield
+                async with notifications(settings, enabled=listen):
+                    yield
                 return
-            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            async with (
+                RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+                notifications(settings, enabled=listen),
+            ):
                 yield
         finally:
             await gateway.close()
@@ -86,6 +127,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        Route("/webhooks/carrier/{carrier}", carrier_webhook, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from tortoise import Tortoise
@@ -178,7 +179,8 @@ def audit() -> None:
     for discrepancy in found:
         click.echo(discrepancy.describe())
     if found:
-        click.echo(f"audit: {len(found)} members disagree with the ledger")
+        members = "1 member disagrees" if len(found) == 1 else f"{len(found)} members disagree"
+        click.echo(f"audit: {members} with the ledger")
         sys.exit(1)
     click.echo("audit: every member's points agree with the ledger")
 
@@ -208,6 +210,66 @@ def _instant(text: str) -> datetime:
     if moment.tzinfo is None:
         raise click.BadParameter("give a time zone, e.g. +08:00 or Z", param_hint="--now")
     return moment
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one sweeper pass, print what it did, exit.")
+@click.option("--now", "at", default=None, help="With --once: ISO 8601 instant with a zone.")
+def worker(once: bool, at: str | None) -> None:
+    """Run the sweeper: alerts, compensations, point expiry, unpaid orders (SIGTERM stops)."""
+    from api.worker import run_forever, run_once
+
+    settings = load_settings()
+    try:
+        settings.check()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if at and not once:
+        raise click.BadParameter("--now needs --once", param_hint="--now")
+    if once:
+        now = _instant(at) if at else datetime.now(UTC)
+        summary = run_with_database(lambda: run_once(settings, now=now))
+        click.echo(f"sweeper pass at {now.isoformat()}: {summary}")
+        return
+    click.echo(f"worker: a sweeper pass every {settings.sweep_interval_seconds:g}s")
+    passes = run_with_database(lambda: run_forever(settings))
+    click.echo(f"worker: stopped after {passes} passes")
+
+
+@main.command()
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
+@click.option("--orders-per-day", required=True, type=click.IntRange(1, 1_000_000))
+@click.option(
+    "--warehouses",
+    "specs",
+    multiple=True,
+    help="CODE=CAPACITY[@ZONE], comma-separated or repeated (default: the demo warehouses).",
+)
+@click.option("--start", default=None, help="First day of demand, YYYY-MM-DD (default: today).")
+def simulate(days: int, orders_per_day: int, specs: tuple[str, ...], start: str | None) -> None:
+    """Replay demand against warehouse capacity, with and without the admission rule."""
+    from fulfilment import simulate as sim
+
+    settings = load_settings()
+    zone = settings.points_timezone
+    try:
+        warehouses = sim.parse_warehouses(specs or _demo_warehouses(), default_zone=zone)
+        first = date.fromisoformat(start) if start else datetime.now(UTC).date()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    demand = sim.Demand(
+        start=datetime.combine(first, time(0), tzinfo=ZoneInfo(zone)),
+        days=days,
+        orders_per_day=orders_per_day,
+    )
+    outcomes = sim.simulate(warehouses, demand, within=timedelta(days=settings.ship_within_days))
+    click.echo(sim.report(warehouses, demand, outcomes))
+
+
+def _demo_warehouses() -> tuple[str, ...]:
+    from api.demo_data import WAREHOUSES
+
+    return tuple(f"{code}={capacity}@{zone}" for code, _, capacity, zone, _ in WAREHOUSES)
 
 
 @main.command("export-schema")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import AuthenticationFailed, TokenVerifier, bearer_token
+from api.catalog_cache import CatalogCache, cache_key
+from models.actors import Role
 from schema.context import Context, Services
 from schema.root import Schema
 
@@ -25,6 +30,7 @@ class GraphQLApp(GraphQL[Context, None]):
         verifier: TokenVerifier,
         graphiql: bool,
         allowed_origins: tuple[str, ...],
+        catalog_cache: CatalogCache | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -37,6 +43,38 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.services = services
         self.verifier = verifier
+        self.catalog_cache = catalog_cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cache = self.catalog_cache
+        if cache is None or scope["type"] != "http" or scope["method"] != "POST":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        key = await self._catalog_key(request)
+        if key is not None and (body := cache.get(key)) is not None:
+            await Response(body, media_type="application/json")(scope, receive, send)
+            return
+        version, born = cache.version, cache.clock()
+        response = await self.run(request)  # reads the body the key already read
+        if key is not None and response.status_code == 200:
+            cache.put(key, version=version, born=born, body=bytes(response.body))
+        await response(scope, receive, send)
+
+    async def _catalog_key(self, request: Request) -> object | None:
+        """The cache key of a public catalog read; None for anything else."""
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            return None
+        return cache_key(payload, admin=self._is_admin(request.headers.get("authorization")))
+
+    def _is_admin(self, authorization: str | None) -> bool:
+        try:
+            token = bearer_token(authorization)
+            return token is not None and self.verifier.verify(token).role is Role.ADMIN
+        except AuthenticationFailed:
+            return False
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

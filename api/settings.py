@@ -44,7 +44,9 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 2_000
     rate_limit_per_minute: int = 60
+    rate_limit_storage: str = "memory://"
     sweep_interval_seconds: float = 30.0
+    catalog_cache_seconds: float = 1.0
     log_level: str = "INFO"
 
     @property
@@ -109,6 +111,8 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         max_aliases=config("MAX_ALIASES", cast=int, default=30),
         max_tokens=config("MAX_TOKENS", cast=int, default=2_000),
         rate_limit_per_minute=config("RATE_LIMIT_PER_MINUTE", cast=int, default=60),
+        rate_limit_storage=config("RATE_LIMIT_STORAGE", default="memory://"),
         sweep_interval_seconds=config("SWEEP_INTERVAL_SECONDS", cast=float, default=30.0),
+        catalog_cache_seconds=config("CATALOG_CACHE_SECONDS", cast=float, default=1.0),
         log_level=config("LOG_LEVEL", default="INFO").upper(),
     )

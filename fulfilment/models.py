@@ -68,7 +68,11 @@ class Deadline(Model):
 
 
 class Alert(Model):
-    """An at-risk or breach alert, raised once per order and kind."""
+    """An at-risk or breach alert, raised once per order and kind.
+
+    A breach owes the member a compensation: `compensated_at` stays null until the sweeper
+    has credited it, so the pending ones are found through an index, not by a scan.
+    """
 
     id = fields.BigIntField(primary_key=True)
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
@@ -79,6 +83,7 @@ class Alert(Model):
     )
     kind = fields.CharEnumField(AlertKind, max_length=16)
     raised_at: datetime = fields.DatetimeField()
+    compensated_at: datetime | None = fields.DatetimeField(null=True)
 
     order_id: int
     warehouse_id: int
@@ -86,7 +91,7 @@ class Alert(Model):
     class Meta:
         table = "fulfilment_alert"
         unique_together = (("order", "kind"),)
-        indexes = (("warehouse_id", "raised_at"),)
+        indexes = (("warehouse_id", "raised_at"), ("kind", "compensated_at"))
 
 
 class Shipment(Model):

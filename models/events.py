@@ -13,12 +13,17 @@ straight to this process's subscribers, who read after the writer's commit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from tortoise import connections
 
 ORDERS = "pointsmall_orders"
 ALERTS = "pointsmall_alerts"
+CATALOG = "pointsmall_catalog"
+
+Watcher = Callable[[str, str], None]
 
 
 class InProcessBus:
@@ -26,9 +31,24 @@ class InProcessBus:
 
     def __init__(self, queue_size: int = 1000) -> None:
         self._queues: dict[str, set[asyncio.Queue[str]]] = {}
+        self._watchers: dict[str, list[weakref.WeakMethod[Watcher]]] = {}
         self._queue_size = queue_size
 
+    def watch(self, channel: str, callback: Watcher) -> None:
+        """Call the bound method `callback` on every notice, until its object is gone."""
+        self._watchers.setdefault(channel, []).append(weakref.WeakMethod(callback))
+
+    def touch(self, channel: str, payload: str) -> None:
+        """Tell the watchers only (caches to drop), not the subscribers."""
+        watchers = self._watchers.get(channel, [])
+        alive = [(ref, ref()) for ref in watchers]
+        self._watchers[channel] = [ref for ref, callback in alive if callback is not None]
+        for _, callback in alive:
+            if callback is not None:
+                callback(channel, payload)
+
     def deliver(self, channel: str, payload: str) -> None:
+        self.touch(channel, payload)
         for queue in self._queues.get(channel, ()):
             if queue.full():
                 # A subscriber that stopped reading loses its oldest notice, not the process.
@@ -36,16 +56,27 @@ class InProcessBus:
             queue.put_nowait(payload)
 
     async def subscribe(self, channel: str) -> AsyncIterator[str]:
+        with self.listen(channel) as notices:
+            async for payload in notices:
+                yield payload
+
+    @contextmanager
+    def listen(self, channel: str) -> Iterator[AsyncIterator[str]]:
+        """Notices of `channel` from the moment of the call (not of the first read)."""
         queue: asyncio.Queue[str] = asyncio.Queue(self._queue_size)
         self._queues.setdefault(channel, set()).add(queue)
         try:
-            while True:
-                yield await queue.get()
+            yield _drain(queue)
         finally:
             self._queues[channel].discard(queue)
 
     def subscribers(self, channel: str) -> int:
         return len(self._queues.get(channel, ()))
+
+
+async def _drain(queue: asyncio.Queue[str]) -> AsyncIterator[str]:
+    while True:
+        yield await queue.get()
 
 
 LOCAL = InProcessBus()
@@ -56,5 +87,23 @@ async def announce(channel: str, payload: str) -> None:
     connection = connections.get("default")
     if connection.capabilities.dialect == "postgres":
         await connection.execute_query("SELECT pg_notify($1, $2)", [channel, payload])
+        # This process's caches drop now; the notice at commit drops them again everywhere.
+        LOCAL.touch(channel, payload)
     else:
         LOCAL.deliver(channel, payload)
+
+
+async def announce_many(channel: str, payloads: Sequence[str]) -> None:
+    """`announce` each payload, in one statement on PostgreSQL."""
+    if not payloads:
+        return
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_query(
+            "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [channel, list(payloads)]
+        )
+        for payload in payloads:
+            LOCAL.touch(channel, payload)
+    else:
+        for payload in payloads:
+            LOCAL.deliver(channel, payload)

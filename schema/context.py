@@ -39,6 +39,7 @@ class Services:
     points_timezone: str = "Asia/Shanghai"
     planner: ShipPlanner = field(default_factory=Planner)
     payments: PaymentStarter | None = None
+    write_limit: Any = None
 
     @property
     def ship_within(self) -> timedelta:

@@ -109,17 +109,26 @@ class ErrorPolicy(SchemaExtension):
         if result is not None and errors:
             result.errors = [self._process(error) for error in errors]
 
-    def _process(self, error: GraphQLError) -> GraphQLError:
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result a subscription streams is sent with the same treatment."""
+        errors: list[GraphQLError] | None = getattr(result, "errors", None)
+        if errors:
+            result.errors = [self._process(error, streaming=True) for error in errors]
+        yield
+
+    def _process(self, error: GraphQLError, *, streaming: bool = False) -> GraphQLError:
         original = error.original_error
         if isinstance(original, domain.DomainError):
             return _relocated(error, original.message, {"code": original.code})
-        if original is None or isinstance(original, GraphQLError) or error.path is None:
+        if original is None or isinstance(original, GraphQLError):
             return error
+        if error.path is None and not streaming:
+            return error  # a request-level error (variable coercion): its message is for the client
         error_id = uuid.uuid4().hex
         log.error(
             "unexpected error %s at %s",
             error_id,
-            ".".join(str(p) for p in error.path),
+            ".".join(str(p) for p in error.path or []),
             exc_info=(type(original), original, original.__traceback__),
         )
         extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}

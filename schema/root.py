@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -17,20 +18,25 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.context import Info
 from schema.errors import ErrorPolicy
+from schema.fulfilment.mutations import FulfilmentMutations
+from schema.fulfilment.queries import FulfilmentQueries
+from schema.fulfilment.subscriptions import FulfilmentSubscriptions
 from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
 from schema.orders.mutations import OrderMutations
 from schema.orders.queries import OrderQueries
+from schema.points.mutations import PointsMutations
 
 
 @strawberry.type
-class Query(MemberQueries, CatalogQueries, OrderQueries):
+class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries):
     @strawberry.field(description="Any object by its global id; null if absent or not yours.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
@@ -46,7 +52,14 @@ class Query(MemberQueries, CatalogQueries, OrderQueries):
 
 
 @strawberry.type
-class Mutation(MemberMutations, CatalogMutations, OrderMutations):
+class Mutation(
+    MemberMutations, CatalogMutations, OrderMutations, PointsMutations, FulfilmentMutations
+):
+    pass
+
+
+@strawberry.type
+class Subscription(FulfilmentSubscriptions):
     pass
 
 
@@ -70,14 +83,25 @@ class Schema(strawberry.Schema):
 def build_schema(limits: Limits | None = None) -> Schema:
     """The schema with its limits; introspection off when `limits.introspection` is False."""
     limits = limits or Limits()
+    # The limiters' rule classes are made once: `ValidationCache` keys on the rules, and a
+    # limiter built per request brings a new class each time, so nothing would ever hit.
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         ErrorPolicy,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not limits.introspection),
+    )

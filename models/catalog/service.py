@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.exceptions import IntegrityError
@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from models import validation
 from models.catalog.models import Category, Gift, Stock, StockMovement, Warehouse
 from models.errors import InvalidInput, NotFound
+from models.events import CATALOG, announce
 from models.paging import SortKey
 
 M = TypeVar("M", Category, Gift, Warehouse, Stock)
@@ -74,6 +75,7 @@ async def upsert_category(*, slug: str, name: str) -> Category:
     if not created and category.name != name:
         category.name = name
         await category.save(update_fields=["name"])
+    await announce(CATALOG, slug)
     return category
 
 
@@ -88,6 +90,7 @@ async def upsert_gift(*, fields: GiftFields) -> Gift:
     if not created:
         await Gift.filter(id=gift.id).update(**values)
         await gift.refresh_from_db()
+    await announce(CATALOG, gift.sku)
     return gift
 
 
@@ -160,6 +163,7 @@ async def upsert_warehouse(
     if not created:
         await Warehouse.filter(id=warehouse.id).update(**values)
         await warehouse.refresh_from_db()
+    await announce(CATALOG, code)
     return warehouse
 
 
@@ -184,12 +188,13 @@ async def adjust_stock(*, sku: str, warehouse_code: str, delta: int, reason: str
         if not changed:
             raise InvalidInput("stock cannot go below the units open orders reserve", field="delta")
         await StockMovement.create(stock_id=stock.id, delta=delta, reason=reason)
+        await announce(CATALOG, gift.sku)
     await stock.refresh_from_db()
     return stock
 
 
 async def _get_or_create(
-    model: type[M], key: dict[str, object], values: dict[str, object]
+    model: type[M], key: dict[str, Any], values: dict[str, Any]
 ) -> tuple[M, bool]:
     """Get by key or create; a concurrent create of the same key is read back."""
     found = await model.get_or_none(**key)

@@ -13,6 +13,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models.catalog.models import Stock, StockMovement, Warehouse
+from models.errors import OutOfStock
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,9 @@ async def ship(*, warehouse_id: int, quantities: Mapping[int, int], reason: str)
     """Units leave the warehouse: the reservation and the units on hand go down together."""
     for gift_id, quantity in sorted(quantities.items()):
         stock = await Stock.get(gift_id=gift_id, warehouse_id=warehouse_id)
-        await Stock.filter(id=stock.id, reserved__gte=quantity, on_hand__gte=quantity).update(
-            reserved=F("reserved") - quantity, on_hand=F("on_hand") - quantity
-        )
+        shipped = await Stock.filter(
+            id=stock.id, reserved__gte=quantity, on_hand__gte=quantity
+        ).update(reserved=F("reserved") - quantity, on_hand=F("on_hand") - quantity)
+        if not shipped:
+            raise OutOfStock(f"fewer than {quantity} units are reserved to ship", field="lines")
         await StockMovement.create(stock_id=stock.id, delta=-quantity, reason=reason)

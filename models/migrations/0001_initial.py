@@ -175,7 +175,7 @@ class Migration(migrations.Migration):
                 ('postal_code', fields.CharField(default='', max_length=16)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'redemption_order', 'app': 'pointsmall', 'unique_together': (('member', 'idempotency_key'),), 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['warehouse_id', 'status', 'ship_by']), Index(fields=['status', 'placed_at']), Index(fields=['confirmed_at'])], 'pk_attr': 'id', 'table_description': 'A redemption order and the address it ships to, as the member gave it.'},
+            options={'table': 'redemption_order', 'app': 'pointsmall', 'unique_together': (('member', 'idempotency_key'),), 'indexes': [Index(fields=['member_id', 'id']), Index(fields=['warehouse_id', 'status', 'ship_by']), Index(fields=['status', 'placed_at']), Index(fields=['confirmed_at']), Index(fields=['warehouse_id', 'confirmed_at'])], 'pk_attr': 'id', 'table_description': 'A redemption order and the address it ships to, as the member gave it.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -186,8 +186,9 @@ class Migration(migrations.Migration):
                 ('warehouse', fields.ForeignKeyField('pointsmall.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='alerts', on_delete=OnDelete.RESTRICT)),
                 ('kind', fields.CharEnumField(description='AT_RISK: AT_RISK\nBREACHED: BREACHED', enum_type=AlertKind, max_length=16)),
                 ('raised_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('compensated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'fulfilment_alert', 'app': 'pointsmall', 'unique_together': (('order', 'kind'),), 'indexes': [Index(fields=['warehouse_id', 'raised_at'])], 'pk_attr': 'id', 'table_description': 'An at-risk or breach alert, raised once per order and kind.'},
+            options={'table': 'fulfilment_alert', 'app': 'pointsmall', 'unique_together': (('order', 'kind'),), 'indexes': [Index(fields=['warehouse_id', 'raised_at']), Index(fields=['kind', 'compensated_at'])], 'pk_attr': 'id', 'table_description': 'An at-risk or breach alert, raised once per order and kind.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -39,8 +39,8 @@ async def may_act_on(actor: Actor, order: Order) -> bool:
         return member is not None and member.id == order.member_id
     if order.warehouse_id is None:
         return False
-    code = await Warehouse.filter(id=order.warehouse_id).values_list("code", flat=True).first()
-    return code is not None and actor.works_in(str(code))
+    warehouse = await Warehouse.filter(id=order.warehouse_id).only("id", "code").first()
+    return warehouse is not None and actor.works_in(warehouse.code)
 
 
 async def quantities(order: Order) -> dict[int, int]:

@@ -71,6 +71,7 @@ class Order(Model):
             ("warehouse_id", "status", "ship_by"),
             ("status", "placed_at"),
             ("confirmed_at",),
+            ("warehouse_id", "confirmed_at"),
         )
 
 

@@ -10,6 +10,7 @@ import logging
 from decimal import Decimal
 
 import stripe
+from stripe.params import PaymentIntentCreateParams
 
 from models.errors import PaymentUnavailable
 from models.orders.ports import PaymentRequest, StartedPayment
@@ -64,11 +65,11 @@ class StripeGateway:
 
     async def close(self) -> None:
         """Close the HTTP connections to Stripe (at shutdown)."""
-        await self._http.close_async()
+        await self._http.close_async()  # type: ignore[no-untyped-call]
 
     async def start(self, request: PaymentRequest) -> StartedPayment:
         """Create the order's PaymentIntent; a retried call replays the same intent."""
-        params: stripe.PaymentIntentCreateParams = {
+        params: PaymentIntentCreateParams = {
             "amount": minor_units(request.amount, request.currency),
             "currency": request.currency.lower(),
             "automatic_payment_methods": {"enabled": True},

@@ -44,6 +44,8 @@ class PointsAccount(Model):
     held = fields.BigIntField(default=0)
     updated_at = fields.DatetimeField(auto_now=True)
 
+    member_id: int
+
     class Meta:
         table = "points_account"
 
@@ -62,6 +64,8 @@ class PointsEntry(Model):
     order_number = fields.CharField(max_length=32, null=True)
     expires_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+
+    member_id: int
 
     class Meta:
         table = "points_entry"
@@ -83,6 +87,8 @@ class PointsLot(Model):
     settled = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()
 
+    member_id: int
+
     class Meta:
         table = "points_lot"
         indexes = (("member_id", "expires_at"), ("settled", "expires_at"))
@@ -100,6 +106,8 @@ class PointsHold(Model):
     order_number = fields.CharField(max_length=32, unique=True)
     created_at = fields.DatetimeField()
     settled_at = fields.DatetimeField(null=True)
+
+    member_id: int
 
     class Meta:
         table = "points_hold"
@@ -120,6 +128,10 @@ class LotDraw(Model):
         "pointsmall.PointsHold", related_name="draws", null=True, on_delete=fields.RESTRICT
     )
     amount = fields.BigIntField()
+
+    lot_id: int
+    entry_id: int | None
+    hold_id: int | None
 
     class Meta:
         table = "points_lot_draw"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.points.models import PointsAccount, PointsLot
+from models.points.models import PointsAccount, PointsEntry, PointsLot
 
 
 @dataclass(frozen=True)
@@ -35,16 +35,28 @@ async def totals_by_member(member_ids: Sequence[int]) -> list[Totals]:
 
 
 async def expiring_points(*, member_id: int, now: datetime, within_days: int) -> list[Expiring]:
-    """Points expiring in the next `within_days` days, grouped by moment, soonest first."""
+    """Points expiring in the next `within_days` days, grouped by moment, soonest first.
+
+    Held points are left out: they never expire under an open order.
+    """
     horizon = now + timedelta(days=within_days)
     lots = (
         await PointsLot.filter(
             member_id=member_id, expires_at__gt=now, expires_at__lte=horizon, remaining__gt=0
         )
         .order_by("expires_at")
-        .values_list("expires_at", "remaining")
+        .values_list("expires_at", "remaining", "held")
     )
     grouped: dict[datetime, int] = {}
-    for expires_at, remaining in lots:
-        grouped[expires_at] = grouped.get(expires_at, 0) + int(remaining)
+    for expires_at, remaining, held in lots:
+        if remaining > held:
+            grouped[expires_at] = grouped.get(expires_at, 0) + int(remaining - held)
     return [Expiring(amount=amount, expires_at=at) for at, amount in grouped.items()]
+
+
+async def entries_by_ids(ids: Sequence[int], *, owner: str | None) -> list[PointsEntry]:
+    """Entries by id; with `owner` (a member's externalId) only that member's entries."""
+    query = PointsEntry.filter(id__in=list(ids))
+    if owner is not None:
+        query = query.filter(member__external_id=owner)
+    return list(await query)

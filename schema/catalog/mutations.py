@@ -10,6 +10,7 @@ from models.catalog import service
 from schema.catalog.types import CategoryType, GiftType, StockType, WarehouseType
 from schema.errors import UserError, attempt
 from schema.permissions import IsAdmin
+from schema.ratelimit import WithinRateLimit
 from schema.scalars import MoneyInput
 
 
@@ -91,19 +92,19 @@ def _gift_fields(input: GiftInput) -> service.GiftFields:
 
 @strawberry.type
 class CatalogMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
     async def upsert_category(self, input: CategoryInput) -> UpsertCategoryPayload:
         outcome = await attempt(service.upsert_category(slug=input.slug, name=input.name))
         category = CategoryType.from_row(outcome.value) if outcome.value else None
         return UpsertCategoryPayload(category=category, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
     async def upsert_gift(self, input: GiftInput) -> UpsertGiftPayload:
         outcome = await attempt(service.upsert_gift(fields=_gift_fields(input)))
         gift = GiftType.from_row(outcome.value) if outcome.value else None
         return UpsertGiftPayload(gift=gift, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
     async def upsert_warehouse(self, input: WarehouseInput) -> UpsertWarehousePayload:
         outcome = await attempt(
             service.upsert_warehouse(
@@ -117,7 +118,7 @@ class CatalogMutations:
         warehouse = WarehouseType.from_row(outcome.value) if outcome.value else None
         return UpsertWarehousePayload(warehouse=warehouse, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
     async def adjust_stock(self, input: AdjustStockInput) -> AdjustStockPayload:
         outcome = await attempt(
             service.adjust_stock(

@@ -8,6 +8,7 @@ from models.members import service
 from schema.errors import UserError, attempt
 from schema.members.types import MemberType, TierEnum
 from schema.permissions import IsAdmin
+from schema.ratelimit import WithinRateLimit
 
 
 @strawberry.input
@@ -25,7 +26,7 @@ class UpsertMemberPayload:
 
 @strawberry.type
 class MemberMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
     async def upsert_member(self, input: MemberInput) -> UpsertMemberPayload:
         outcome = await attempt(
             service.upsert_member(

@@ -16,7 +16,8 @@ from schema.node import row_ids
 from schema.orders.queries import member_orders
 from schema.orders.types import OrderStatusEnum, OrderType
 from schema.pagination import Connection
-from schema.points.types import PointsSummary, load_points_summary
+from schema.points.queries import member_points_history
+from schema.points.types import PointsEntryType, PointsSummary, load_points_summary
 
 TierEnum = strawberry.enum(Tier, name="Tier")
 
@@ -37,6 +38,12 @@ class MemberType(relay.Node):
     @strawberry.field(description="The member's points: balance, held, available, expiring.")
     async def points(self, info: Info) -> PointsSummary:
         return await load_points_summary(info, self.id)
+
+    @strawberry.field(description="The member's points ledger, newest first; `first` <= 100.")
+    async def points_history(
+        self, first: int, after: str | None = None
+    ) -> Connection[PointsEntryType]:
+        return await member_points_history(self.id, first, after)
 
     @strawberry.field(description="The member's orders, newest first; `first` is at most 100.")
     async def orders(

@@ -12,6 +12,7 @@ from schema.context import Info
 from schema.errors import UserError, attempt
 from schema.orders.types import OrderType
 from schema.permissions import IsMember, IsMemberOrAdmin, require_actor, require_role
+from schema.ratelimit import WithinRateLimit
 from schema.scalars import Money
 
 
@@ -96,7 +97,7 @@ def _payment(placed: Placed) -> Payment | None:
 
 @strawberry.type
 class OrderMutations:
-    @strawberry.mutation(permission_classes=[IsMember])
+    @strawberry.mutation(permission_classes=[IsMember, WithinRateLimit])
     async def redeem(self, info: Info, input: RedeemInput) -> RedeemPayload:
         actor = require_role(info, Role.MEMBER)
         services = info.context.services
@@ -116,7 +117,7 @@ class OrderMutations:
         order = OrderType.from_row(placed.order)
         return RedeemPayload(order=order, payment=_payment(placed), errors=[])
 
-    @strawberry.mutation(permission_classes=[IsMemberOrAdmin])
+    @strawberry.mutation(permission_classes=[IsMemberOrAdmin, WithinRateLimit])
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> CancelOrderPayload:
         outcome = await attempt(
             lifecycle.cancel(
@@ -124,6 +125,7 @@ class OrderMutations:
                 actor=require_actor(info),
                 now=info.context.now(),
                 planner=info.context.services.planner,
+                gateway=info.context.services.payments,
                 reason=input.reason,
             )
         )

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from fulfilment import calendar
+from fulfilment import rules
 from fulfilment.models import Shipment, ShipmentStatus, TrackingEvent
 from fulfilment.tracking_reads import events_by_shipment_ids, shipments_by_order_ids
 from models.orders import reads
@@ -151,22 +151,24 @@ class OrderType(relay.Node):
 
     @strawberry.field(description="Not shipped and under the at-risk threshold before shipBy.")
     def at_risk(self, info: Info) -> bool:
-        if self.ship_by is None:
-            return False
-        threshold = info.context.services.at_risk
-        return calendar.is_at_risk(
-            self.ship_by, now=info.context.now(), shipped=self._shipped, threshold=threshold
-        ) or calendar.is_breached(self.ship_by, now=info.context.now(), shipped=self._shipped)
+        state = self._urgency(info)
+        return state is not None and (state.at_risk or state.breached)
 
     @strawberry.field(description="Hours until shipBy; negative once it has passed.")
     def hours_left(self, info: Info) -> float | None:
+        state = self._urgency(info)
+        return None if state is None else state.hours_left
+
+    def _urgency(self, info: Info) -> rules.Urgency | None:
         if self.ship_by is None:
             return None
-        return round(calendar.hours_left(self.ship_by, now=info.context.now()), 2)
-
-    @property
-    def _shipped(self) -> bool:
-        return self.status in {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED}
+        shipped = self.status in {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED}
+        return rules.urgency(
+            self.ship_by,
+            now=info.context.now(),
+            shipped=shipped,
+            threshold=info.context.services.at_risk,
+        )
 
     @classmethod
     async def resolve_nodes(

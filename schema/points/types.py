@@ -1,15 +1,20 @@
-"""Points types: a member's summary and the points about to expire."""
+"""Points types: a member's summary, the points about to expire, ledger entries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from strawberry import relay
 
+from models.actors import Role
 from models.errors import InvalidInput
 from models.points import reads
+from models.points.models import EntryKind, PointsEntry
 from schema.context import Info
+from schema.node import row_ids
 
 MAX_EXPIRING_WINDOW_DAYS = 3660
 
@@ -57,3 +62,50 @@ def summary(member_id: int, totals: reads.Totals) -> PointsSummary:
         held=totals.held,
         available=totals.available,
     )
+
+
+async def current_summary(member_id: int) -> PointsSummary:
+    """The totals as they are now: after a write, the request's loader may hold older ones."""
+    (totals,) = await reads.totals_by_member([member_id])
+    return summary(member_id, totals)
+
+
+EntryKindEnum = strawberry.enum(EntryKind, name="PointsEntryKind")
+
+
+@strawberry.type(name="PointsEntry", description="One change of a member's points.")
+class PointsEntryType(relay.Node):
+    id: relay.NodeID[int]
+    delta: int
+    kind: EntryKindEnum  # type: ignore[valid-type]
+    reason: str
+    order_number: str | None
+    created_at: datetime
+    expires_at: datetime | None = strawberry.field(
+        description="For credits: when the points of this entry expire."
+    )
+
+    @classmethod
+    def from_row(cls, row: PointsEntry) -> PointsEntryType:
+        return cls(
+            id=row.id,
+            delta=row.delta,
+            kind=row.kind,
+            reason=row.reason,
+            order_number=row.order_number,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        actor = info.context.actor
+        ids = row_ids(node_ids)
+        if actor is None or actor.role not in (Role.ADMIN, Role.MEMBER):
+            return [None for _ in ids]
+        owner = None if actor.role is Role.ADMIN else actor.subject
+        rows = await reads.entries_by_ids([i for i in ids if i is not None], owner=owner)
+        by_id = {row.id: row for row in rows}
+        return [cls.from_row(row) if (row := by_id.get(i or 0)) else None for i in ids]

@@ -45,6 +45,8 @@ async def test_production_serves_no_graphiql_and_no_introspection(db: str) -> No
         assert page.status_code != 200 or "graphiql" not in page.text.lower()
         schema = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
         assert schema.json()["errors"]
+        typo = await http.post("/graphql", json={"query": "{ categorie { slug } }"})
+        assert "Did you mean" not in typo.json()["errors"][0]["message"]
     await app.state.services.payments.close()
 
 

@@ -26,10 +26,14 @@ from tests.support.members import member_with_points
 
 pytestmark = pytest.mark.skipif(target() != "postgres", reason="races are proven on PostgreSQL")
 T = TypeVar("T")
-ADDRESS = Address("李娜", "13900139000", "广东省", "广州市", "天河区", "体育西路 1 号", "", "510000")
+ADDRESS = Address(
+    "李娜", "13900139000", "广东省", "广州市", "天河区", "体育西路 1 号", "", "510000"
+)
 
 
-async def bounded(calls: list[Callable[[], Awaitable[T]]], width: int = 25) -> list[T | DomainError]:
+async def bounded(
+    calls: list[Callable[[], Awaitable[T]]], width: int = 25
+) -> list[T | DomainError]:
     """Run the calls concurrently, at most `width` at once (the pool has 30 connections)."""
     gate = asyncio.Semaphore(width)
 
@@ -100,7 +104,9 @@ async def test_retries_with_one_key_under_concurrency_make_one_order(api: GraphQ
     assert await audit() == []
 
 
-async def test_cancellations_racing_redemptions_keep_stock_and_points_exact(api: GraphQLClient) -> None:
+async def test_cancellations_racing_redemptions_keep_stock_and_points_exact(
+    api: GraphQLClient,
+) -> None:
     await small_mall(api)
     await stock(api, "EL-BUDS", "GZ01", 7)  # 10 units in all
     members = [f"RC{i:02d}" for i in range(30)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator
 
 import pytest
 import strawberry
@@ -57,3 +58,25 @@ async def test_client_errors_and_validation_errors_are_not_masked() -> None:
     invalid = await schema.execute("{ nope }")
     assert invalid.errors is not None
     assert "nope" in invalid.errors[0].message
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def ticks(self) -> AsyncGenerator[int, None]:
+        yield 1
+        raise RuntimeError("internal detail: password=hunter2")
+
+
+streaming_schema = strawberry.Schema(query=Query, subscription=Subscription, extensions=[ErrorPolicy])
+
+
+async def test_unexpected_error_inside_a_subscription_stream_is_masked() -> None:
+    results = []
+    stream = await streaming_schema.subscribe("subscription { ticks }")
+    async for result in stream:  # type: ignore[union-attr]
+        results.append(result)
+    messages = [e.message for r in results for e in (r.errors or [])]
+    assert results[0].data == {"ticks": 1}
+    assert messages and all("hunter2" not in m for m in messages)
+    assert any((e.extensions or {}).get("code") == "INTERNAL_SERVER_ERROR" for r in results for e in (r.errors or []))

@@ -1,0 +1,116 @@
+"""Answers to the public catalog queries, kept until anything they show changes.
+
+A catalog page costs hundreds of resolver calls, and a campaign has thousands of members
+asking for the same page. An operation whose root fields are only `gifts`, `categories` and
+`gift` (and that never mentions `affordable`, which depends on the caller) is answered from
+here, keyed by its text, variables, operation name and whether the caller is an admin (who
+also sees inactive gifts). Only complete answers (status 200, no errors) are kept.
+
+Dropped on every change the catalog shows: placing, cancelling or shipping an order moves
+stock and ship days and announces `ORDERS`; the back office's gift, category, warehouse
+and stock edits announce `CATALOG`. `announce` tells this process's watchers at once and,
+on PostgreSQL, every replica again at commit (LISTEN/NOTIFY), so an answer computed while a
+change was being committed does not outlive it. An entry also lives at most `max_age`
+seconds: the promised ship day turns at midnight without any write, and a notice lost
+while the listener reconnects cannot keep an answer stale for longer than that.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+
+PUBLIC_ROOT_FIELDS = frozenset({"gifts", "categories", "gift", "__typename"})
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Entry:
+    version: int
+    born: float
+    body: bytes
+
+
+@lru_cache(maxsize=512)
+def is_public_catalog_read(query: str, operation_name: str | None) -> bool:
+    """Whether the operation only reads the public catalog, the same for every caller."""
+    if "affordable" in query:
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    chosen = [
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+    ]
+    if len(chosen) != 1 or chosen[0].operation is not OperationType.QUERY:
+        return False
+    return all(
+        isinstance(s, FieldNode) and s.name.value in PUBLIC_ROOT_FIELDS
+        for s in chosen[0].selection_set.selections
+    )
+
+
+def cache_key(payload: Any, *, admin: bool) -> tuple[str, str, str | None, bool] | None:
+    """The key of a POSTed GraphQL payload, or None if its answer must not be shared."""
+    if not isinstance(payload, dict):
+        return None
+    query, name, variables = (
+        payload.get("query"),
+        payload.get("operationName"),
+        payload.get("variables"),
+    )
+    if not isinstance(query, str) or not (name is None or isinstance(name, str)):
+        return None
+    if not (variables is None or isinstance(variables, dict)):
+        return None
+    arguments = json.dumps(variables or {}, sort_keys=True)
+    if "affordable" in arguments or not is_public_catalog_read(query, name):
+        return None
+    return (query, arguments, name, admin)
+
+
+class CatalogCache:
+    """A bounded LRU of answers; `invalidate` (a bus watcher) drops them all."""
+
+    def __init__(
+        self, *, max_age: float, size: int = 256, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_age = max_age
+        self.size = size
+        self.clock = clock
+        self.version = 0
+        self._entries: OrderedDict[object, Entry] = OrderedDict()
+
+    def invalidate(self, _channel: str = "", _payload: str = "") -> None:
+        self.version += 1
+        self._entries.clear()
+
+    def get(self, key: object) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.version != self.version or self.clock() - entry.born > self.max_age:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry.body
+
+    def put(self, key: object, *, version: int, born: float, body: bytes) -> None:
+        """Keep `body`, computed from the data as of `version`, unless that is already old."""
+        if version != self.version or len(body) > MAX_BODY_BYTES or b'"errors"' in body:
+            return
+        self._entries[key] = Entry(version, born, body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)

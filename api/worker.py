@@ -1,0 +1,69 @@
+"""`pointsmall worker`: the sweeper, a pass every interval until SIGTERM or SIGINT.
+
+A signal lets the pass under way finish (each of its batches is atomic anyway) and then
+stops the loop. A pass that fails (the database restarting, say) is logged and retried at
+the next interval; several workers may run side by side on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from api.settings import Settings
+from fulfilment.planning import Planner
+from fulfilment.sweeper import SweepPolicy, SweepSummary, sweep
+
+log = logging.getLogger("pointsmall.worker")
+
+
+def planner_of(settings: Settings) -> Planner:
+    return Planner(
+        within=timedelta(days=settings.ship_within_days),
+        at_risk=timedelta(hours=settings.at_risk_hours),
+    )
+
+
+def policy_of(settings: Settings) -> SweepPolicy:
+    return SweepPolicy(
+        compensation_rate=settings.compensation_rate,
+        payment_timeout=timedelta(minutes=settings.payment_timeout_minutes),
+    )
+
+
+async def run_once(settings: Settings, *, now: datetime) -> SweepSummary:
+    """One sweeper pass at `now` (Tortoise must be connected)."""
+    return await sweep(now=now, planner=planner_of(settings), policy=policy_of(settings))
+
+
+async def run_forever(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Sweep every `sweep_interval_seconds` until `stop` is set or a signal arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    passes = 0
+    try:
+        while not stop.is_set():
+            try:
+                summary = await run_once(settings, now=clock())
+                log.info("sweeper pass: %s", summary)
+            except Exception:  # the next pass retries; a crash loop would do no better
+                log.exception("sweeper pass failed")
+            passes += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.sweep_interval_seconds)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("worker stopped after %d passes", passes)
+    return passes

@@ -1,0 +1,194 @@
+"""The table: medians, ratios and targets of rows 1-7, printed and written as JSON/Markdown."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+COMMITTED = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+@dataclass
+class Row:
+    number: str
+    comparison: str
+    service: str
+    floor: str
+    ratio: str
+    target: str
+    met: bool | None  # None: not measured (or smoke sizes, where targets do not apply)
+    problems: list[str]
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def http_rows(found: dict[str, Any]) -> list[Row]:
+    rows = []
+    for number, name, label in (("1", "catalog", "Catalog(first: 20)"), ("2", "me", "Me")):
+        if name not in found:
+            continue
+        mine, floor = found[name].median, found[f"floor_{name}"].median
+        ratio = _ratio(mine, floor)
+        rows.append(
+            Row(
+                number,
+                f"{label} requests/s",
+                f"{mine:,.0f}/s",
+                f"{floor:,.0f}/s",
+                f"{ratio:.2f}x",
+                "≥ 0.5x",
+                ratio >= 0.5,
+                found[name].notes,
+            )
+        )
+    return rows
+
+
+def redeem_rows(found: dict[str, Any]) -> list[Row]:
+    if "redeem_64" not in found:
+        return []
+    at64, at8, floor = (found[k].median for k in ("redeem_64", "redeem_8", "floor_redeem_2"))
+    checks = found["checks"]
+    vs_floor, vs_8 = _ratio(at64, floor), _ratio(at64, at8)
+    correct = checks["oversold"] == 0 and checks["audit_clean"]
+    return [
+        Row(
+            "3",
+            "redeem hot gift, orders/s: service at 64 clients vs floor at 2",
+            f"{at64:,.0f}/s",
+            f"{floor:,.0f}/s",
+            f"{vs_floor:.2f}x",
+            "≥ 0.5x",
+            vs_floor >= 0.5,
+            [],
+        ),
+        Row(
+            "3b",
+            "redeem: 64 clients vs 8 clients (no collapse)",
+            f"{at64:,.0f}/s",
+            f"{at8:,.0f}/s at 8",
+            f"{vs_8:.2f}x",
+            "≥ 0.9x",
+            vs_8 >= 0.9,
+            [],
+        ),
+        Row(
+            "3c",
+            "redeem correctness after the runs",
+            f"oversold {checks['oversold']}, reserved {checks['reserved']:,} = "
+            f"ordered {checks['ordered']:,}",
+            "",
+            "",
+            "0 oversold, audit clean",
+            correct,
+            [] if correct else [f"oversell/audit: {checks}"],
+        ),
+    ]
+
+
+def statements_row(counts: dict[str, list[int]]) -> Row:
+    text = ", ".join(f"{name} {'/'.join(map(str, c))}" for name, c in counts.items())
+    ok = all(c[0] == c[-1] <= 5 for c in counts.values())
+    return Row(
+        "4", "SQL statements per request at 10/100 items", text, "", "", "equal, ≤ 5", ok, []
+    )
+
+
+def sweeper_row(found: dict[str, Any], due: tuple[int, int], total: int) -> Row:
+    none, few, many = (_median([r["seconds"] for r in found[str(d)]]) for d in (0, *due))
+    per_few = (few - none) / due[0] * 1000
+    per_many = (many - none) / due[1] * 1000
+    linear = per_many <= 2 * per_few + 0.01
+    ok = few <= 1.0 and none <= 0.1 and linear
+    audit_ok = all(r["audit_clean"] in (None, True) for rs in found.values() for r in rs)
+    return Row(
+        "5",
+        f"one sweeper pass, {total:,} open orders: {due[0]:,} due (and {due[1]:,}, 0)",
+        f"{few * 1000:,.0f} ms ({many * 1000:,.0f} ms, {none * 1000:,.0f} ms)",
+        "",
+        f"{per_few:.2f} → {per_many:.2f} ms/due order",
+        "≤ 1 s, grows with due",
+        ok and audit_ok,
+        [] if audit_ok else ["audit not clean after a pass"],
+    )
+
+
+def import_row(results: list[dict[str, Any]]) -> Row:
+    rate = _median([r["rows_per_second"] for r in results])
+    rows = results[0]["rows"] if results else 0
+    clean = all(r["audit_clean"] in (None, True) and not r["rejected"] for r in results)
+    return Row(
+        "6",
+        f"import-points, {rows:,}-row file",
+        f"{rate:,.0f} rows/s",
+        "",
+        "",
+        "≥ 20,000 rows/s",
+        rate >= 20_000 and clean,
+        [] if clean else ["rows rejected or audit not clean"],
+    )
+
+
+def memory_row(found: dict[str, Any]) -> Row:
+    end, growth = found["rss_end_mb"], found["growth_last_half_mb"]
+    flat = growth <= max(0.05 * end, 5.0)
+    return Row(
+        "7",
+        f"server RSS after {found['requests']:,} mixed requests",
+        f"{end:.0f} MB (max {found['rss_max_mb']:.0f})",
+        "",
+        f"+{growth:.1f} MB over the last half",
+        "≤ 250 MB, flat",
+        end <= 250 and flat,
+        [f"{found['bad']} bad answers"] if found["bad"] else [],
+    )
+
+
+def table(rows: list[Row], *, smoke: bool) -> str:
+    head = "| # | comparison | service | floor | ratio / detail | target | met |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        met = "—" if smoke or r.met is None else ("yes" if r.met else "**no**")
+        lines.append(
+            f"| {r.number} | {r.comparison} | {r.service} | {r.floor} | {r.ratio} | "
+            f"{r.target} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def write(rows: list[Row], raw: dict[str, Any], meta: dict[str, Any], *, smoke: bool) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    name = "smoke" if smoke else "latest"
+    document = {"meta": meta, "rows": [asdict(r) for r in rows], "raw": raw}
+    (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
+    text = table(rows, smoke=smoke)
+    (RESULTS / f"{name}.md").write_text(text + "\n")
+    if not smoke and meta.get("complete"):
+        COMMITTED.write_text(
+            "# Benchmark results\n\n"
+            f"{meta['date']}, {meta['machine']['cpus']} cores, Python "
+            f"{meta['machine']['python']}, PostgreSQL on the same machine; server pinned to "
+            "core 0, wrk to core 1, one uvicorn worker; medians of "
+            f"{meta['repeat']} runs of {meta['seconds']} s. Rerun: `make bench`.\n\n" + text + "\n"
+        )

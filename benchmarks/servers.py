@@ -1,0 +1,152 @@
+"""Servers under test: one uvicorn worker pinned to core 0, and its memory read from /proc."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.sizes import SERVER
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_CORE = "0"
+POOL = "minsize=4&maxsize=20"
+SERVICE_APP = "api.asgi:app"
+FLOOR_APP = "benchmarks.floor:app"
+
+
+def pinned(core: str) -> list[str]:
+    """`taskset -c core` when taskset exists (it does on the benchmark machines)."""
+    return ["taskset", "-c", core] if shutil.which("taskset") else []
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+def _uvicorn(app: str, port: int) -> list[str]:
+    return [
+        *pinned(SERVER_CORE),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(server: Server) -> None:
+    for _ in range(300):
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{server.log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.url + "/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not ready:\n{server.log.read_text()[-3000:]}")
+
+
+@contextmanager
+def serving(kind: str, database_url: str, log_dir: Path) -> Iterator[Server]:
+    """Run the service (`kind="service"`) or the floor on `database_url` until the block ends."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "APP_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"{database_url}?{POOL}",
+        "FLOOR_DATABASE_URL": database_url,
+    }
+    app = SERVICE_APP if kind == "service" else FLOOR_APP
+    log = log_dir / f"{kind}-{port}.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            _uvicorn(app, port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process, from /proc/PID/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+@dataclass
+class MemorySampler:
+    """Samples a process's RSS every `interval` seconds in a thread."""
+
+    pid: int
+    interval: float = 0.5
+    samples: list[tuple[float, float]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> MemorySampler:
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def sample(self) -> None:
+        self.samples.append((time.monotonic() - self._started, rss_mb(self.pid)))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+
+def server_url(name: str) -> str:
+    """The URL of database `name` on the benchmark's PostgreSQL server."""
+    from benchmarks.dataset import database_url
+
+    return database_url(name, SERVER)

@@ -1,0 +1,58 @@
+"""How big a run is: the full benchmark (the issue's sizes) and the CI smoke run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOT_SKU = "HOT-CAMPAIGN-01"
+HOT_PRICE = 100
+SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    members: int
+    gifts: int
+    orders: int
+    hot_stock: int
+    sweep_open: int
+    sweep_due: tuple[int, int]
+    import_rows: int
+    mixed_requests: int
+    seconds: int  # length of one wrk measurement
+    warmup_seconds: int
+    tokens: int  # distinct members the load generator rotates through
+    counted_sizes: tuple[int, int] = (10, 100)
+
+    @property
+    def smoke(self) -> bool:
+        return self.members < 10_000
+
+
+FULL = Sizes(
+    members=100_000,
+    gifts=500,
+    orders=1_000_000,
+    hot_stock=1_000_000,
+    sweep_open=1_000_000,
+    sweep_due=(1_000, 10_000),
+    import_rows=1_000_000,
+    mixed_requests=100_000,
+    seconds=10,
+    warmup_seconds=3,
+    tokens=20_000,
+)
+
+SMOKE = Sizes(
+    members=2_000,
+    gifts=120,
+    orders=20_000,
+    hot_stock=1_000_000,
+    sweep_open=20_000,
+    sweep_due=(20, 200),
+    import_rows=5_000,
+    mixed_requests=2_000,
+    seconds=2,
+    warmup_seconds=1,
+    tokens=1_000,
+)

@@ -1,0 +1,129 @@
+"""Pure fulfilment rules: queue order, urgency, carriers and scans, compensation, rates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from fulfilment import calendar
+from fulfilment.models import ShipmentStatus
+from models import validation
+from models.errors import InvalidInput
+from models.orders.models import OrderStatus
+
+QUEUE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.PICKING, OrderStatus.PACKED)
+SHIPPED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+SCAN_STATUSES = frozenset(
+    {
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.DELIVERED,
+        ShipmentStatus.EXCEPTION,
+        ShipmentStatus.RETURNED,
+    }
+)
+# Carriers' clocks drift a little; a scan much further ahead than this is a wrong zone or date.
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+CARRIER = re.compile(r"^[A-Z][A-Z0-9_-]{1,31}$")
+TRACKING_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,63}$")
+
+
+def queue_key(ship_by: datetime, order_id: int) -> tuple[datetime, int]:
+    """Where an order stands in the work queue: earliest deadline first, then oldest id."""
+    return (ship_by.astimezone(UTC), order_id)
+
+
+@dataclass(frozen=True)
+class Urgency:
+    hours_left: float
+    at_risk: bool
+    breached: bool
+
+
+def urgency(ship_by: datetime, *, now: datetime, shipped: bool, threshold: timedelta) -> Urgency:
+    """How close an order is to its deadline at `now` (at risk and breached are disjoint)."""
+    return Urgency(
+        hours_left=round(calendar.hours_left(ship_by, now=now), 2),
+        at_risk=calendar.is_at_risk(ship_by, now=now, shipped=shipped, threshold=threshold),
+        breached=calendar.is_breached(ship_by, now=now, shipped=shipped),
+    )
+
+
+def compensation_points(points_total: int, rate: Decimal) -> int:
+    """What a breach pays back: `rate` of the order's points, rounded down, at least 1."""
+    if rate <= 0:
+        raise ValueError(f"compensation rate must be positive, got {rate}")
+    owed = (Decimal(points_total) * rate).to_integral_value(rounding=ROUND_FLOOR)
+    return max(1, int(owed))
+
+
+def carrier_code(value: str, *, field: str = "carrier") -> str:
+    """A carrier's code, upper-case (`sf` -> `SF`); raises InvalidInput."""
+    code = value.strip().upper()
+    if not CARRIER.match(code):
+        raise InvalidInput(
+            "carrier must be 2 to 32 letters, digits, '-' or '_' starting with a letter",
+            field=field,
+        )
+    return code
+
+
+def tracking_number(value: str, *, field: str = "tracking_number") -> str:
+    """A tracking number, upper-case without spaces; raises InvalidInput."""
+    number = re.sub(r"\s+", "", value).upper()
+    if not TRACKING_NUMBER.match(number):
+        raise InvalidInput("tracking number must be 4 to 64 letters, digits or '-'", field=field)
+    return number
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One carrier scan as reported: what happened to the parcel, where and when."""
+
+    carrier: str
+    tracking_number: str
+    status: str
+    location: str
+    description: str
+    occurred_at: datetime
+
+
+def clean_scan(scan: Scan, *, now: datetime, prefix: str = "") -> Scan:
+    """The scan normalised (codes upper-case, time in UTC); raises InvalidInput."""
+    status = scan.status.strip().upper()
+    if status not in {s.value for s in SCAN_STATUSES}:
+        allowed = ", ".join(sorted(SCAN_STATUSES))
+        raise InvalidInput(f"status must be one of {allowed}", field=f"{prefix}status")
+    at = scan.occurred_at
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput("occurredAt must include a time zone", field=f"{prefix}occurred_at")
+    if at > now + MAX_CLOCK_SKEW:
+        raise InvalidInput("occurredAt is in the future", field=f"{prefix}occurred_at")
+    return replace(
+        scan,
+        carrier=carrier_code(scan.carrier, field=f"{prefix}carrier"),
+        tracking_number=tracking_number(scan.tracking_number, field=f"{prefix}tracking_number"),
+        status=status,
+        location=validation.text(
+            scan.location, field=f"{prefix}location", max_length=200, required=False
+        ),
+        description=validation.text(
+            scan.description, field=f"{prefix}description", max_length=500, required=False
+        ),
+        occurred_at=at.astimezone(UTC),
+    )
+
+
+def latest(events: Sequence[tuple[datetime, int, str]]) -> str | None:
+    """The status of the latest scan by when it happened (then by arrival): the shipment's."""
+    if not events:
+        return None
+    return max(events, key=lambda e: (e[0].astimezone(UTC), e[1]))[2]
+
+
+def on_time_rate(shipped: int, on_time: int) -> float | None:
+    """Shipped on time out of shipped, None when nothing shipped."""
+    return None if shipped == 0 else round(on_time / shipped, 4)

@@ -1,0 +1,182 @@
+"""Ledger writes for the services: the account lock, credits, debits, holds, returns.
+
+`lock_account` takes the member's account lock; every other function here expects the
+caller to hold it inside a transaction. Lots are only ever written under that lock, so they
+need no lock of their own, and the lock order stays "account, then lots" everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models.errors import NotFound
+from models.points import rules
+from models.points.models import EntryKind, LotDraw, PointsAccount, PointsEntry, PointsLot
+
+
+async def lock_account(*, member_id: int) -> PointsAccount:
+    """Lock (creating if needed) the member's account in the current transaction; raises NotFound."""  # noqa: E501
+    account = await PointsAccount.select_for_update().get_or_none(member_id=member_id)
+    if account is not None:
+        return account
+    try:
+        async with in_transaction():
+            await PointsAccount.create(member_id=member_id)
+    except IntegrityError:
+        pass  # created concurrently (lock that one), or no such member
+    account = await PointsAccount.select_for_update().get_or_none(member_id=member_id)
+    if account is None:
+        raise NotFound(f"no member with id {member_id}", field="member_id")
+    return account
+
+
+async def live_lots(*, member_id: int, now: datetime) -> list[rules.LotState]:
+    """The member's lots that still hold points and have not expired at `now`."""
+    rows = await PointsLot.filter(
+        member_id=member_id, expires_at__gt=now, settled=False, remaining__gt=0
+    ).values_list("id", "remaining", "held", "expires_at", "settled")
+    return [rules.LotState(*row) for row in rows]
+
+
+async def move_account(*, member_id: int, balance: int = 0, held: int = 0) -> None:
+    await PointsAccount.filter(member_id=member_id).update(
+        balance=F("balance") + balance, held=F("held") + held
+    )
+
+
+async def add_lot(*, member_id: int, amount: int, expires_at: datetime, now: datetime) -> None:
+    await PointsLot.create(
+        member_id=member_id,
+        amount=amount,
+        remaining=amount,
+        held=0,
+        expires_at=expires_at,
+        created_at=now,
+    )
+
+
+async def credit(
+    *,
+    member_id: int,
+    kind: EntryKind,
+    amount: int,
+    reason: str,
+    external_ref: str | None,
+    order_number: str | None,
+    expires_at: datetime,
+    now: datetime,
+) -> PointsEntry:
+    """A credit entry and its new lot; the balance goes up by `amount`."""
+    entry = await PointsEntry.create(
+        member_id=member_id,
+        kind=kind,
+        delta=amount,
+        reason=reason,
+        external_ref=external_ref,
+        order_number=order_number,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    await add_lot(member_id=member_id, amount=amount, expires_at=expires_at, now=now)
+    await move_account(member_id=member_id, balance=amount)
+    return entry
+
+
+async def debit(
+    *,
+    member_id: int,
+    kind: EntryKind,
+    amount: int,
+    reason: str,
+    external_ref: str | None,
+    order_number: str | None,
+    now: datetime,
+) -> PointsEntry:
+    """A debit entry taking from live lots, soonest expiry first; raises InsufficientPoints."""
+    plan = rules.plan_draws(await live_lots(member_id=member_id, now=now), amount, now=now)
+    entry = await PointsEntry.create(
+        member_id=member_id,
+        kind=kind,
+        delta=-amount,
+        reason=reason,
+        external_ref=external_ref,
+        order_number=order_number,
+        created_at=now,
+    )
+    for take in plan:
+        await PointsLot.filter(id=take.lot_id).update(remaining=F("remaining") - take.amount)
+    await LotDraw.bulk_create(
+        [LotDraw(lot_id=take.lot_id, entry_id=entry.id, amount=take.amount) for take in plan]
+    )
+    await move_account(member_id=member_id, balance=-amount)
+    return entry
+
+
+async def reserve(*, member_id: int, hold_id: int, amount: int, now: datetime) -> None:
+    """Hold `amount` of the member's live points for hold `hold_id`; raises InsufficientPoints."""
+    plan = rules.plan_draws(await live_lots(member_id=member_id, now=now), amount, now=now)
+    for take in plan:
+        await PointsLot.filter(id=take.lot_id).update(held=F("held") + take.amount)
+    await LotDraw.bulk_create(
+        [LotDraw(lot_id=take.lot_id, hold_id=hold_id, amount=take.amount) for take in plan]
+    )
+    await move_account(member_id=member_id, held=amount)
+
+
+async def drawn(*, entry_id: int | None = None, hold_id: int | None = None) -> list[rules.Returned]:
+    """What one debit entry or one hold took, lot by lot."""
+    query = (
+        LotDraw.filter(entry_id=entry_id)
+        if entry_id is not None
+        else LotDraw.filter(hold_id=hold_id)
+    )
+    rows = await query.values_list(
+        "amount", "lot_id", "lot__remaining", "lot__held", "lot__expires_at", "lot__settled"
+    )
+    return [
+        rules.Returned(rules.LotState(lot_id, remaining, held, expires_at, settled), amount)
+        for amount, lot_id, remaining, held, expires_at, settled in rows
+    ]
+
+
+async def put_back(*, member_id: int, plan: rules.ReturnPlan, now: datetime) -> None:
+    """Spent points return: into their live lots, or from expired lots into a grace lot."""
+    for take in plan.to_lots:
+        await PointsLot.filter(id=take.lot_id).update(remaining=F("remaining") + take.amount)
+    if plan.grace_amount:
+        await add_lot(
+            member_id=member_id,
+            amount=plan.grace_amount,
+            expires_at=plan.grace_expires_at,
+            now=now,
+        )
+
+
+async def unhold(*, member_id: int, plan: rules.ReturnPlan, now: datetime) -> None:
+    """Held points are freed: they stay in live lots, and leave expired lots for a grace lot."""
+    for take in plan.to_lots:
+        await PointsLot.filter(id=take.lot_id).update(held=F("held") - take.amount)
+    for take in plan.from_expired:
+        await PointsLot.filter(id=take.lot_id).update(
+            held=F("held") - take.amount, remaining=F("remaining") - take.amount
+        )
+    if plan.grace_amount:
+        await add_lot(
+            member_id=member_id,
+            amount=plan.grace_amount,
+            expires_at=plan.grace_expires_at,
+            now=now,
+        )
+
+
+async def consume(draws: Sequence[rules.Returned]) -> None:
+    """A captured hold's points leave their lots for good."""
+    for item in draws:
+        await PointsLot.filter(id=item.lot.id).update(
+            held=F("held") - item.amount, remaining=F("remaining") - item.amount
+        )

@@ -1,0 +1,173 @@
+"""The pure rules of points: when lots expire, which lots pay, where returned points go.
+
+No I/O and no clock: `now` is always an argument, and every datetime is timezone-aware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from models import validation
+from models.errors import InsufficientPoints, InvalidInput
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+GRACE_PERIOD = timedelta(days=30)
+MAX_AMOUNT = 10_000_000
+
+
+@dataclass(frozen=True)
+class LotState:
+    """What the rules need to know of a lot."""
+
+    id: int
+    remaining: int
+    held: int
+    expires_at: datetime
+    settled: bool = False
+
+    def is_live(self, now: datetime) -> bool:
+        """Spendable at `now`: not expired, and not already dealt with by the expiry pass."""
+        return self.expires_at > now and not self.settled
+
+    def usable(self, now: datetime) -> int:
+        return self.remaining - self.held if self.is_live(now) else 0
+
+
+@dataclass(frozen=True)
+class Take:
+    """`amount` points taken from (or given back to) lot `lot_id`."""
+
+    lot_id: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Returned:
+    """Points of a debit or a hold coming back, with the lot they were drawn from."""
+
+    lot: LotState
+    amount: int
+
+
+@dataclass(frozen=True)
+class ReturnPlan:
+    """Returned points: back into lots still live, or out of expired lots into a grace lot."""
+
+    to_lots: list[Take]
+    from_expired: list[Take]
+    grace_expires_at: datetime
+
+    @property
+    def grace_amount(self) -> int:
+        return sum(take.amount for take in self.from_expired)
+
+
+def _aware(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return moment
+
+
+def default_expiry(now: datetime, *, timezone: str = DEFAULT_TIMEZONE) -> datetime:
+    """Points earned in local year Y expire when local 1 January of Y+2 begins (UTC)."""
+    zone = ZoneInfo(timezone)
+    year = _aware(now, "now").astimezone(zone).year
+    return datetime(year + 2, 1, 1, tzinfo=zone).astimezone(UTC)
+
+
+def credit_expiry(
+    expires_at: datetime | None, *, now: datetime, timezone: str = DEFAULT_TIMEZONE
+) -> datetime:
+    """The expiry of a new lot: the one given (zoned, in the future) or the default rule."""
+    if expires_at is None:
+        return default_expiry(now, timezone=timezone)
+    if expires_at.tzinfo is None or expires_at.utcoffset() is None:
+        raise InvalidInput("expires_at must include a time zone", field="expires_at")
+    if expires_at <= _aware(now, "now"):
+        raise InvalidInput("expires_at must be in the future", field="expires_at")
+    return expires_at.astimezone(UTC)
+
+
+def grace_expiry(now: datetime) -> datetime:
+    """Points whose lot expired meanwhile come back with 30 days to use them."""
+    return _aware(now, "now").astimezone(UTC) + GRACE_PERIOD
+
+
+def check_award(amount: int) -> int:
+    """An award is 1 to 10,000,000 points; raises InvalidInput."""
+    if not 1 <= amount <= MAX_AMOUNT:
+        raise InvalidInput(f"amount must be between 1 and {MAX_AMOUNT:,}", field="amount")
+    return amount
+
+
+def check_adjustment(delta: int) -> int:
+    """An adjustment is non-zero and at most 10,000,000 points either way; raises InvalidInput."""
+    if delta == 0 or abs(delta) > MAX_AMOUNT:
+        raise InvalidInput(
+            f"delta must be non-zero and between -{MAX_AMOUNT:,} and {MAX_AMOUNT:,}",
+            field="delta",
+        )
+    return delta
+
+
+def clean_reason(value: str, *, required: bool = False) -> str:
+    """A reason of at most 200 characters; raises InvalidInput."""
+    return validation.text(value, field="reason", max_length=200, required=required)
+
+
+def clean_order_number(value: str) -> str:
+    """An order number as orders issue them; raises InvalidInput."""
+    return validation.identifier(value, field="order_number", max_length=32)
+
+
+def check_debit(amount: int) -> int:
+    """A debit or a hold takes a positive number of points; raises InvalidInput."""
+    if amount < 1:
+        raise InvalidInput("amount must be positive", field="amount")
+    return amount
+
+
+def plan_draws(lots: Iterable[LotState], amount: int, *, now: datetime) -> list[Take]:
+    """Take `amount` from the unheld points of live lots, soonest expiry first, then lot id.
+
+    Raises InsufficientPoints when the live lots hold less than `amount` unheld points.
+    """
+    live = sorted(
+        (lot for lot in lots if lot.usable(now) > 0), key=lambda lot: (lot.expires_at, lot.id)
+    )
+    available = sum(lot.usable(now) for lot in live)
+    if amount > available:
+        raise InsufficientPoints(available=available, required=amount)
+    plan: list[Take] = []
+    left = amount
+    for lot in live:
+        if left == 0:
+            break
+        taken = min(left, lot.usable(now))
+        plan.append(Take(lot.id, taken))
+        left -= taken
+    return plan
+
+
+def plan_return(returned: Iterable[Returned], *, now: datetime) -> ReturnPlan:
+    """Points go back to their lot while it is live; from an expired lot, to a grace lot."""
+    live: dict[int, int] = {}
+    expired: dict[int, int] = {}
+    for item in returned:
+        target = live if item.lot.is_live(now) else expired
+        target[item.lot.id] = target.get(item.lot.id, 0) + item.amount
+    return ReturnPlan(
+        to_lots=[Take(lot_id, amount) for lot_id, amount in live.items()],
+        from_expired=[Take(lot_id, amount) for lot_id, amount in expired.items()],
+        grace_expires_at=grace_expiry(now),
+    )
+
+
+def expirable(lot: LotState, *, now: datetime) -> int:
+    """What the expiry pass takes from a due lot: its unheld remaining points."""
+    if lot.settled or lot.expires_at > now:
+        return 0
+    return lot.remaining - lot.held

@@ -1,0 +1,89 @@
+"""Staff mutations: pick, pack and ship an order; record a carrier scan."""
+
+from __future__ import annotations
+
+import strawberry
+
+from fulfilment import rules, shipments, tracking
+from models.actors import Role
+from models.orders import lifecycle
+from models.orders.models import OrderStatus
+from schema.context import Info
+from schema.errors import attempt
+from schema.fulfilment.types import (
+    MarkPackedPayload,
+    OrderActionInput,
+    RecordTrackingEventPayload,
+    ShipOrderInput,
+    ShipOrderPayload,
+    StartPickingPayload,
+    TrackingEventInput,
+)
+from schema.orders.types import OrderType, ShipmentType
+from schema.permissions import IsStaff, require_role
+
+
+@strawberry.type
+class FulfilmentMutations:
+    @strawberry.mutation(permission_classes=[IsStaff], description="CONFIRMED -> PICKING.")
+    async def start_picking(self, info: Info, input: OrderActionInput) -> StartPickingPayload:
+        outcome = await attempt(
+            lifecycle.advance(
+                number=input.order_number,
+                to=OrderStatus.PICKING,
+                actor=require_role(info, Role.WAREHOUSE, Role.ADMIN),
+                now=info.context.now(),
+            )
+        )
+        order = OrderType.from_row(outcome.value) if outcome.value else None
+        return StartPickingPayload(order=order, errors=outcome.errors)
+
+    @strawberry.mutation(permission_classes=[IsStaff], description="PICKING -> PACKED.")
+    async def mark_packed(self, info: Info, input: OrderActionInput) -> MarkPackedPayload:
+        outcome = await attempt(
+            lifecycle.advance(
+                number=input.order_number,
+                to=OrderStatus.PACKED,
+                actor=require_role(info, Role.WAREHOUSE, Role.ADMIN),
+                now=info.context.now(),
+            )
+        )
+        order = OrderType.from_row(outcome.value) if outcome.value else None
+        return MarkPackedPayload(order=order, errors=outcome.errors)
+
+    @strawberry.mutation(permission_classes=[IsStaff], description="PACKED -> SHIPPED.")
+    async def ship_order(self, info: Info, input: ShipOrderInput) -> ShipOrderPayload:
+        outcome = await attempt(
+            shipments.ship(
+                number=input.order_number,
+                carrier=input.carrier,
+                tracking_number=input.tracking_number,
+                actor=require_role(info, Role.WAREHOUSE, Role.ADMIN),
+                now=info.context.now(),
+                planner=info.context.services.planner,
+            )
+        )
+        order = OrderType.from_row(outcome.value) if outcome.value else None
+        return ShipOrderPayload(order=order, errors=outcome.errors)
+
+    @strawberry.mutation(permission_classes=[IsStaff], description="Store a scan once.")
+    async def record_tracking_event(
+        self, info: Info, input: TrackingEventInput
+    ) -> RecordTrackingEventPayload:
+        scan = rules.Scan(
+            carrier=input.carrier,
+            tracking_number=input.tracking_number,
+            status=input.status.value,
+            location=input.location,
+            description=input.description,
+            occurred_at=input.occurred_at,
+        )
+        outcome = await attempt(
+            tracking.record(
+                scan=scan,
+                actor=require_role(info, Role.WAREHOUSE, Role.ADMIN),
+                now=info.context.now(),
+            )
+        )
+        shipment = ShipmentType.from_row(outcome.value.shipment) if outcome.value else None
+        return RecordTrackingEventPayload(shipment=shipment, errors=outcome.errors)

@@ -1,0 +1,59 @@
+"""Fulfilment queries for staff: the work queue and the SLA report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from fulfilment import queue, sla
+from models.actors import Role
+from models.orders.models import OrderStatus
+from schema.context import Info
+from schema.fulfilment.types import SlaReportType
+from schema.orders.types import OrderType
+from schema.pagination import Connection, connection
+from schema.permissions import require_role, require_warehouse
+
+
+@strawberry.type
+class FulfilmentQueries:
+    @strawberry.field(description="A warehouse's orders, earliest shipBy first.")
+    async def fulfilment_queue(
+        self,
+        info: Info,
+        warehouse_code: str,
+        first: int,
+        after: str | None = None,
+        status: Annotated[
+            list[OrderStatus] | None,
+            strawberry.argument(description="Null: CONFIRMED, PICKING and PACKED."),
+        ] = None,
+    ) -> Connection[OrderType]:
+        require_warehouse(info, warehouse_code)
+        page = await queue.work_queue(
+            warehouse_code=warehouse_code, statuses=status or None, first=first, after=after
+        )
+        return connection(page, OrderType.from_row, after=after)
+
+    @strawberry.field(description="The promise kept, for orders confirmed in [from, to).")
+    async def sla_report(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        warehouse_code: str | None = None,
+    ) -> SlaReportType:
+        actor = require_role(info, Role.WAREHOUSE, Role.ADMIN)
+        if warehouse_code is not None:
+            require_warehouse(info, warehouse_code)
+        report = await sla.sla_report(
+            actor=actor,
+            warehouse_code=warehouse_code,
+            start=from_,
+            end=to,
+            now=info.context.now(),
+            at_risk=info.context.services.at_risk,
+        )
+        return SlaReportType.from_report(report)

@@ -1,0 +1,106 @@
+"""The SLA report over shipped, late and open orders; refusals when every slot is taken."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from fulfilment.models import ShipDay
+from models.catalog.models import Stock
+from tests.integration.test_redeem_api import points_of, redeem_input
+from tests.support.catalog import gift, small_mall, stock, warehouse
+from tests.support.fulfilment import place, shipped
+from tests.support.graphql import GraphQLClient, admin_token, member_token, staff_token
+from tests.support.members import member_with_points
+
+
+async def report(api: GraphQLClient, auth: str, **variables: Any) -> Any:
+    return await api.op("SlaReport", variables, auth=auth)
+
+
+async def test_the_sla_report_measures_the_promise_for_orders_confirmed_in_the_window(
+    api: GraphQLClient,
+) -> None:
+    await small_mall(api)
+    await member_with_points("SLA1", 500_000)
+    t0 = datetime.now(UTC)
+
+    def ago(days: float, hours: float = 0) -> datetime:
+        return t0 - timedelta(days=days, hours=hours)
+
+    fast = await place("SLA1", "fast", ("EL-PB10K", 1), now=ago(10))
+    slow = await place("SLA1", "slow", ("HM-MUG", 1), now=ago(10, -1))
+    await place("SLA1", "breached", ("HM-MUG", 1), now=ago(9))
+    await place("SLA1", "at-risk", ("HM-MUG", 1), now=ago(6))
+    await place("SLA1", "fine", ("HM-MUG", 1), now=ago(1))
+    await place("SLA1", "before", ("HM-MUG", 1), now=ago(20))
+    other = await place("SLA1", "gz", ("EL-BUDS", 1), now=ago(5))
+    await shipped(fast.number, "SF-FAST", at=ago(9))  # 24 hours, on time
+    await shipped(slow.number, "SF-SLOW", at=ago(2))  # 191 hours, a day late
+    await shipped(other.number, "SF-GZ", at=ago(4))  # 24 hours, on time
+    window = {"from": ago(11).isoformat(), "to": t0.isoformat()}
+
+    sh01 = (await report(api, staff_token("SH01"), warehouseCode="SH01", **window)).data
+    assert sh01["slaReport"] == {
+        "ordersConfirmed": 5,
+        "ordersShipped": 2,
+        "shippedOnTime": 1,
+        "onTimeRate": 0.5,
+        "medianHoursToShip": 107.5,
+        "p95HoursToShip": pytest.approx(182.65),
+        "openAtRisk": 1,
+        "openBreached": 1,
+    }
+    mine = (await report(api, staff_token("SH01"), warehouseCode=None, **window)).data
+    assert mine == sh01, "staff without a code see their own warehouses"
+    everything = (await report(api, admin_token(), **window)).data["slaReport"]
+    assert (everything["ordersConfirmed"], everything["shippedOnTime"]) == (6, 2)
+    assert everything["medianHoursToShip"] == 24.0
+    assert everything["p95HoursToShip"] == pytest.approx(174.3)
+    assert everything["onTimeRate"] == pytest.approx(0.6667)
+
+    empty = (
+        await report(api, admin_token(), **{"from": ago(30).isoformat(), "to": ago(25).isoformat()})
+    ).data
+    assert empty["slaReport"]["onTimeRate"] is None
+    assert empty["slaReport"]["medianHoursToShip"] is None
+    assert empty["slaReport"]["ordersConfirmed"] == 0
+
+
+async def test_the_sla_report_is_for_staff_of_the_warehouse_only(api: GraphQLClient) -> None:
+    await small_mall(api)
+    window = {"from": "2026-01-01T00:00:00+08:00", "to": "2026-02-01T00:00:00+08:00"}
+    other = await report(api, staff_token("SH01"), warehouseCode="GZ01", **window)
+    assert other.error_codes == ["FORBIDDEN"]
+    assert (await report(api, member_token("C1"), **window)).error_codes == ["FORBIDDEN"]
+    assert (await report(api, "", **window)).error_codes == ["UNAUTHENTICATED"]
+    unknown = await report(api, admin_token(), warehouseCode="XX99", **window)
+    assert unknown.error_codes == ["NOT_FOUND"]
+    backwards = {"from": window["to"], "to": window["from"]}
+    assert (await report(api, admin_token(), **backwards)).error_codes == ["INVALID_INPUT"]
+
+
+async def test_a_redemption_is_refused_when_every_warehouse_day_is_full(
+    api: GraphQLClient,
+) -> None:
+    await small_mall(api)
+    await warehouse(api, "TINY", capacity=1)
+    await gift(api, "TINY-G", 100)
+    await stock(api, "TINY-G", "TINY", 20)
+    await member_with_points("CAP1", 10_000)
+    token = member_token("CAP1")
+    for i in range(7):  # one slot a day, on each of the seven days before the deadline
+        placed = (await api.op("Redeem", redeem_input(f"k{i}", ("TINY-G", 1)), auth=token)).data
+        assert placed["redeem"]["errors"] == [], placed
+    before_points = await points_of(api, "CAP1")
+
+    refused = (await api.op("Redeem", redeem_input("k7", ("TINY-G", 1)), auth=token)).data
+    assert refused["redeem"]["order"] is None
+    assert refused["redeem"]["errors"][0]["code"] == "CAPACITY_EXHAUSTED"
+    assert await points_of(api, "CAP1") == before_points
+    row = await Stock.get(gift__sku="TINY-G")
+    assert (row.on_hand, row.reserved) == (20, 7)
+    days = await ShipDay.filter(warehouse__code="TINY").order_by("day")
+    assert [d.booked for d in days] == [1] * 7
