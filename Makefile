@@ -7,7 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint typecheck unit test-sqlite test-postgres migrate seed schema bench bench-smoke fuzz soak clean
+
+.PHONY: stripe-demo run test lint typecheck unit test-sqlite test-postgres migrate seed schema bench bench-smoke fuzz soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -20,7 +21,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/pointsmall migrate
 	$(BIN)/pointsmall seed-demo --if-empty
-	$(BIN)/pointsmall serve --host $(HOST) --port $(PORT) --banner
+	STRIPE_API_BASE=$${STRIPE_API_BASE:-http://127.0.0.1:12111} \
+	  $(BIN)/pointsmall serve --host $(HOST) --port $(PORT) --banner
+
+# The local Stripe test server for trying points-plus-cash by hand (beside `make run`).
+stripe-demo: $(STAMP)
+	$(BIN)/python -m tests.fakes.stripe_demo --webhook-url http://$(HOST):$(PORT)/webhooks/stripe
 
 migrate: $(STAMP)
 	$(BIN)/pointsmall migrate

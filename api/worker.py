@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from api.settings import Settings
 from fulfilment.planning import Planner
 from fulfilment.sweeper import SweepPolicy, SweepSummary, sweep
+from models.payments.gateway import StripeGateway
 
 log = logging.getLogger("pointsmall.worker")
 
@@ -37,7 +38,17 @@ def policy_of(settings: Settings) -> SweepPolicy:
 
 async def run_once(settings: Settings, *, now: datetime) -> SweepSummary:
     """One sweeper pass at `now` (Tortoise must be connected)."""
-    return await sweep(now=now, planner=planner_of(settings), policy=policy_of(settings))
+    gateway = StripeGateway(
+        api_key=settings.stripe_api_key,
+        api_base=settings.stripe_api_base,
+        timeout_seconds=settings.stripe_timeout_seconds,
+    )
+    try:
+        return await sweep(
+            now=now, planner=planner_of(settings), policy=policy_of(settings), gateway=gateway
+        )
+    finally:
+        await gateway.close()
 
 
 async def run_forever(

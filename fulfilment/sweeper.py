@@ -27,7 +27,8 @@ from models.events import ALERTS, announce_many
 from models.members.models import Member
 from models.orders.lifecycle import release_everything
 from models.orders.models import Order, OrderStatus
-from models.orders.ports import ShipPlanner
+from models.orders.ports import PaymentStarter, ShipPlanner
+from models.payments.settlement import settle_pending
 from models.orders.rules import OPEN_STATUSES
 from models.points import service as points
 from models.points.expiry import expire_due
@@ -53,29 +54,42 @@ class SweepSummary:
     compensated: int = 0
     expired_lots: int = 0
     cancelled: int = 0
+    payments_settled: int = 0
 
     def __str__(self) -> str:
         return (
             f"alerts at risk {self.at_risk}, breached {self.breached}; "
             f"compensated {self.compensated}; expired lots {self.expired_lots}; "
-            f"cancelled unpaid {self.cancelled}"
+            f"cancelled unpaid {self.cancelled}; payments settled {self.payments_settled}"
         )
 
 
-async def sweep(*, now: datetime, planner: ShipPlanner, policy: SweepPolicy) -> SweepSummary:
-    """One pass of every step at `now`; raises nothing of its own (database errors propagate)."""
+async def sweep(
+    *,
+    now: datetime,
+    planner: ShipPlanner,
+    policy: SweepPolicy,
+    gateway: PaymentStarter | None = None,
+) -> SweepSummary:
+    """One pass of every step at `now`; raises nothing of its own (database errors propagate).
+
+    Cancelled unpaid orders have their PaymentIntent cancelled too; refunds and intent
+    cancellations that Stripe missed earlier are retried here.
+    """
     raised = await raise_alerts(now=now, batch=policy.batch)
     compensated = await compensate_breaches(
         now=now, rate=policy.compensation_rate, batch=policy.batch
     )
     expired = await expire_points(now=now, batch=policy.batch * 10)
     cancelled = await cancel_unpaid(now=now, older_than=policy.payment_timeout, planner=planner)
+    settled = await settle_pending(gateway=gateway, limit=policy.batch) if gateway else 0
     return SweepSummary(
         at_risk=raised.count(AlertKind.AT_RISK),
         breached=raised.count(AlertKind.BREACHED),
         compensated=compensated,
         expired_lots=expired,
         cancelled=len(cancelled),
+        payments_settled=settled,
     )
 
 

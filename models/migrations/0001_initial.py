@@ -231,7 +231,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'payment', 'app': 'pointsmall', 'pk_attr': 'id'},
+            options={'table': 'payment', 'app': 'pointsmall', 'indexes': [Index(fields=['status'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

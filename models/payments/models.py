@@ -38,6 +38,7 @@ class Payment(Model):
 
     class Meta:
         table = "payment"
+        indexes = (("status",),)
 
 
 class WebhookEvent(Model):

@@ -680,8 +680,15 @@ class StripeFake:
     lock, so the controls and snapshots below are safe to use from any thread.
     """
 
-    def __init__(self, *, webhook_url: str | None = None, webhook_secret: str | None = None):
+    def __init__(
+        self,
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        port: int = 0,
+    ):
         self.webhook_url = webhook_url
+        self._requested_port = port
         self.webhook_secret = webhook_secret or f"whsec_{_token(32)}"
         self.webhook_transport: httpx.AsyncBaseTransport | None = None
         self.webhook_timeout = 10.0
@@ -770,7 +777,7 @@ class StripeFake:
             raise RuntimeError("StripeFake has already been started")
         # Binding here, before the thread starts, gives a free port with no race.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self._requested_port))
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(
             self._app,

@@ -243,3 +243,74 @@ async def test_webhook_for_an_unknown_intent_is_acknowledged(
     assert response.status_code == 200
     assert response.json()["outcome"] == "unknown_payment"
     assert isinstance(response, httpx.Response)
+
+
+async def test_unpaid_order_times_out_cancels_the_intent_and_releases_everything(
+    api: GraphQLClient, stripe: StripeFake
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from fulfilment.planning import Planner
+    from fulfilment.sweeper import SweepPolicy, sweep
+    from models.payments.gateway import StripeGateway
+
+    await cash_mall(api)
+    placed = await redeem(api)
+    intent_id = placed["payment"]["clientSecret"].split("_secret_")[0]
+    gateway = StripeGateway(api_key="sk_test_sweeper", api_base=stripe.base_url, timeout_seconds=2)
+    try:
+        early = await sweep(
+            now=datetime.now(UTC) + timedelta(minutes=29),
+            planner=Planner(),
+            policy=SweepPolicy(),
+            gateway=gateway,
+        )
+        assert early.cancelled == 0
+        late = await sweep(
+            now=datetime.now(UTC) + timedelta(minutes=31),
+            planner=Planner(),
+            policy=SweepPolicy(),
+            gateway=gateway,
+        )
+    finally:
+        await gateway.close()
+    assert late.cancelled == 1
+    assert (await order(api, placed["order"]["number"]))["status"] == "CANCELLED"
+    assert stripe.intents[intent_id]["status"] == "canceled"
+    await nothing_held_or_reserved(api)
+
+
+async def test_refund_missed_while_stripe_was_down_is_retried_by_the_sweeper(
+    api: GraphQLClient, stripe: StripeFake
+) -> None:
+    from datetime import UTC, datetime
+
+    from fulfilment.planning import Planner
+    from fulfilment.sweeper import SweepPolicy, sweep
+    from models.payments.gateway import StripeGateway
+
+    await cash_mall(api)
+    placed = await redeem(api)
+    number = placed["order"]["number"]
+    intent_id = placed["payment"]["clientSecret"].split("_secret_")[0]
+    await stripe.deliver(stripe.succeed(intent_id))
+    stripe.fail_next(10, status=503)
+    cancelled = await api.op(
+        "CancelOrder", {"input": {"orderNumber": number}}, auth=member_token(MEMBER)
+    )
+    assert cancelled.data["cancelOrder"]["order"]["status"] == "CANCELLED"
+    assert not stripe.refunds
+    stripe.fail_next(0)
+    gateway = StripeGateway(api_key="sk_test_sweeper", api_base=stripe.base_url, timeout_seconds=2)
+    try:
+        summary = await sweep(
+            now=datetime.now(UTC), planner=Planner(), policy=SweepPolicy(), gateway=gateway
+        )
+        again = await sweep(
+            now=datetime.now(UTC), planner=Planner(), policy=SweepPolicy(), gateway=gateway
+        )
+    finally:
+        await gateway.close()
+    assert summary.payments_settled == 1 and again.payments_settled == 0
+    assert len(stripe.refunds) == 1
+    assert (await Payment.get(intent_id=intent_id)).status is PaymentStatus.REFUNDED
