@@ -52,10 +52,18 @@ test-postgres: $(STAMP)
 
 test: lint typecheck test-sqlite test-postgres
 
+# wrk is a Debian package: install it when missing (the machines run as root); without it
+# the rows that need a load generator say so instead of measuring.
+WRK := command -v wrk >/dev/null 2>&1 || apt-get install -y -q wrk >/dev/null 2>&1 \
+	|| { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1; } \
+	|| echo "wrk is not installed and could not be installed"
+
 bench: $(STAMP)
+	@$(WRK)
 	$(BIN)/python -m benchmarks.run
 
 bench-smoke: $(STAMP)
+	@$(WRK)
 	$(BIN)/python -m benchmarks.run --smoke
 
 clean:

@@ -4,7 +4,9 @@ A catalog page costs hundreds of resolver calls, and a campaign has thousands of
 asking for the same page. An operation whose root fields are only `gifts`, `categories` and
 `gift` (and that never mentions `affordable`, which depends on the caller) is answered from
 here, keyed by its text, variables, operation name and whether the caller is an admin (who
-also sees inactive gifts). Only complete answers (status 200, no errors) are kept.
+also sees inactive gifts). Only complete answers (status 200, no errors) are kept. While
+one request computes an answer, the same requests wait for it instead of computing it too
+(an expired page under load would otherwise be computed by every request at once).
 
 Dropped on every change the catalog shows: placing, cancelling or shipping an order moves
 stock and ship days and announces `ORDERS`; the back office's gift, category, warehouse
@@ -17,10 +19,12 @@ while the listener reconnects cannot keep an answer stale for longer than that.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -91,6 +95,7 @@ class CatalogCache:
         self.clock = clock
         self.version = 0
         self._entries: OrderedDict[object, Entry] = OrderedDict()
+        self._computing: dict[object, asyncio.Future[bytes | None]] = {}
 
     def invalidate(self, _channel: str = "", _payload: str = "") -> None:
         self.version += 1
@@ -106,11 +111,34 @@ class CatalogCache:
         self._entries.move_to_end(key)
         return entry.body
 
-    def put(self, key: object, *, version: int, born: float, body: bytes) -> None:
+    async def wait(self, key: object) -> bytes | None:
+        """The answer another request is computing for `key`, if it turns out current."""
+        computing = self._computing.get(key)
+        return None if computing is None else await asyncio.shield(computing)
+
+    @contextmanager
+    def computing(self, key: object) -> Iterator[Callable[[bytes | None], None]]:
+        """While the block computes `key`, same requests wait; call `done` with what was kept."""
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self._computing.setdefault(key, future)
+
+        def done(body: bytes | None) -> None:
+            if not future.done():
+                future.set_result(body)
+
+        try:
+            yield done
+        finally:
+            done(None)
+            if self._computing.get(key) is future:
+                del self._computing[key]
+
+    def put(self, key: object, *, version: int, born: float, body: bytes) -> bool:
         """Keep `body`, computed from the data as of `version`, unless that is already old."""
         if version != self.version or len(body) > MAX_BODY_BYTES or b'"errors"' in body:
-            return
+            return False
         self._entries[key] = Entry(version, born, body)
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+        return True

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+from tortoise.backends.base.config_generator import expand_db_url
+
 from api.settings import Settings, load_settings
 
 APP_LABEL = "pointsmall"
@@ -19,11 +22,35 @@ MODEL_MODULES = [
 MIGRATIONS = "models.migrations"
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled PostgreSQL connection released without asyncpg's reset query.
+
+    asyncpg sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` each
+    time a connection goes back to the pool, and Tortoise takes a pool connection for every
+    statement outside a transaction: a round trip per statement, for session state this
+    service never creates (no advisory locks, cursors, LISTEN or SET on pooled connections;
+    the notification listener has a connection of its own). asyncpg still rolls back a
+    transaction left open.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    if not is_postgres(database_url):
+        return database_url
+    config: dict[str, Any] = expand_db_url(database_url)
+    if config["engine"] == "tortoise.backends.asyncpg":
+        config["credentials"]["connection_class"] = PooledConnection
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise config dict for one database URL."""
     _ensure_sqlite_directory(database_url)
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -52,14 +53,28 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         key = await self._catalog_key(request)
-        if key is not None and (body := cache.get(key)) is not None:
+        if key is None:
+            await (await self._respond(request))(scope, receive, send)
+            return
+        body = cache.get(key) or await cache.wait(key)
+        if body is not None:
             await Response(body, media_type="application/json")(scope, receive, send)
             return
-        version, born = cache.version, cache.clock()
-        response = await self.run(request)  # reads the body the key already read
-        if key is not None and response.status_code == 200:
-            cache.put(key, version=version, born=born, body=bytes(response.body))
+        with cache.computing(key) as done:
+            version, born = cache.version, cache.clock()
+            response = await self._respond(request)  # reads the body the key already read
+            kept = response.status_code == 200 and cache.put(
+                key, version=version, born=born, body=bytes(response.body)
+            )
+            done(bytes(response.body) if kept else None)
         await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        """What `GraphQL.__call__` answers to an HTTP request."""
+        try:
+            return await self.run(request)
+        except HTTPException as exc:
+            return PlainTextResponse(exc.reason, status_code=exc.status_code)
 
     async def _catalog_key(self, request: Request) -> object | None:
         """The cache key of a public catalog read; None for anything else."""

@@ -64,6 +64,8 @@ def _measure(
 
 
 def _warm(script: Path, server: Server, sizes: Sizes, connections: int, *args: str) -> None:
+    if not sizes.warmup_seconds:
+        return
     load.run(script, server.url, connections=connections, seconds=sizes.warmup_seconds, args=args)
 
 
@@ -145,7 +147,7 @@ def redeem_rows(
             ("redeem_8", service, scripts.redeem(), 8, service_tokens),
             ("floor_redeem_2", floor, scripts.floor_redeem(), 2, floor_tokens),
         ]
-        for rep in range(-1, repeat):
+        for rep in range(-1 if sizes.warmup_seconds else 0, repeat):
             for name, server, script, clients, token_file in plan:
                 args = (token_file, str(offset), f"{run_id}-{name}-{rep}")
                 if rep < 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 import tempfile
 import time
@@ -35,6 +36,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--reuse-data", action="store_true", help="keep the main data set of an earlier run"
     )
+    parser.add_argument("--seconds", type=int, default=None, help="length of one wrk run")
     return parser.parse_args()
 
 
@@ -138,6 +140,8 @@ def raw(found: dict[str, Any]) -> dict[str, Any]:
 def main() -> int:
     args = arguments()
     sizes = SMOKE if args.smoke else FULL
+    if args.seconds:
+        sizes = dataclasses.replace(sizes, seconds=args.seconds)
     repeat = args.repeat or (1 if args.smoke else 3)
     rows = {int(r) for r in args.only.split(",") if r} or set(ALL_ROWS)
     started = time.perf_counter()

@@ -53,6 +53,6 @@ SMOKE = Sizes(
     import_rows=5_000,
     mixed_requests=2_000,
     seconds=2,
-    warmup_seconds=1,
+    warmup_seconds=0,
     tokens=1_000,
 )

@@ -72,13 +72,21 @@ async def book(warehouse: Warehouse, *, now: datetime, within: timedelta) -> Boo
     """Book the earliest day with room in this warehouse, or None if every day is full."""
     deadline = calendar.ship_by(now, within=within)
     for day in calendar.candidate_days(calendar_of(warehouse), now=now, deadline=deadline):
-        await _ensure_day(warehouse.id, day)
-        taken = await ShipDay.filter(
-            warehouse_id=warehouse.id, day=day, booked__lt=warehouse.daily_capacity
-        ).update(booked=F("booked") + 1)
+        # Most days already have their row: try the booking first, create the row on a miss.
+        taken = await _take(warehouse, day)
+        if not taken and await _ensure_day(warehouse.id, day):
+            taken = await _take(warehouse, day)
         if taken:
             return Booking(warehouse=warehouse, day=day, deadline=deadline)
     return None
+
+
+async def _take(warehouse: Warehouse, day: date) -> int:
+    """Book one slot of the day if it has room; 1 if booked, 0 if full or without a row."""
+    taken: int = await ShipDay.filter(
+        warehouse_id=warehouse.id, day=day, booked__lt=warehouse.daily_capacity
+    ).update(booked=F("booked") + 1)
+    return taken
 
 
 async def release(*, warehouse_id: int, day: date) -> None:
@@ -88,12 +96,15 @@ async def release(*, warehouse_id: int, day: date) -> None:
     )
 
 
-async def _ensure_day(warehouse_id: int, day: date) -> None:
-    if not await ShipDay.exists(warehouse_id=warehouse_id, day=day):
-        # A concurrent booking may create the same row: keep whichever lands first.
-        await ShipDay.bulk_create(
-            [ShipDay(warehouse_id=warehouse_id, day=day, booked=0)], ignore_conflicts=True
-        )
+async def _ensure_day(warehouse_id: int, day: date) -> bool:
+    """Create the day's row if it has none; whether it had none (so a retry may book)."""
+    if await ShipDay.exists(warehouse_id=warehouse_id, day=day):
+        return False
+    # A concurrent booking may create the same row: keep whichever lands first.
+    await ShipDay.bulk_create(
+        [ShipDay(warehouse_id=warehouse_id, day=day, booked=0)], ignore_conflicts=True
+    )
+    return True
 
 
 @dataclass(frozen=True)

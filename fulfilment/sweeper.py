@@ -28,8 +28,8 @@ from models.members.models import Member
 from models.orders.lifecycle import release_everything
 from models.orders.models import Order, OrderStatus
 from models.orders.ports import PaymentStarter, ShipPlanner
-from models.payments.settlement import settle_pending
 from models.orders.rules import OPEN_STATUSES
+from models.payments.settlement import settle_pending
 from models.points import service as points
 from models.points.expiry import expire_due
 from models.points.models import EntryKind

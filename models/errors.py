@@ -72,7 +72,7 @@ class InvalidTransition(DomainError):
     code = "INVALID_TRANSITION"
 
     def __init__(self, *, current: str, wanted: str, field: str | None = None) -> None:
-        super().__init__(f"an order that is {current} cannot become {wanted}", field=field)
+        super().__init__(f"cannot move from {current} to {wanted}", field=field)
         self.current = current
         self.wanted = wanted
 

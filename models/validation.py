@@ -7,6 +7,7 @@ import re
 from models.errors import InvalidInput
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
@@ -16,7 +17,7 @@ def text(value: str, *, field: str, max_length: int, required: bool = True) -> s
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(cleaned) > max_length:
         raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in cleaned):
+    if CONTROL.search(cleaned):
         raise InvalidInput(f"{field} must not contain control characters", field=field)
     return cleaned
 

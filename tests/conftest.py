@@ -13,8 +13,8 @@ from tortoise.migrations.api.migrate import migrate
 
 from api.app import create_app
 from api.db import tortoise_config
-from tests.support.databases import fresh_database, is_postgres_url
 from tests.fakes.stripe_server import StripeFake
+from tests.support.databases import fresh_database, is_postgres_url
 from tests.support.graphql import GraphQLClient
 from tests.support.settings import settings_for
 

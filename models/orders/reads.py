@@ -10,7 +10,14 @@ from models.actors import Actor
 from models.members.models import Member
 from models.orders.lifecycle import may_act_on as may_see
 
-__all__ = ["lines_by_order_ids", "may_see", "member_of", "member_orders", "orders_by_ids", "visible_order"]
+__all__ = [
+    "lines_by_order_ids",
+    "may_see",
+    "member_of",
+    "member_orders",
+    "orders_by_ids",
+    "visible_order",
+]
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.paging import Page, SortKey, paginate
 

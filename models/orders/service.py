@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from models import validation
 from models.catalog import stock
 from models.catalog.models import Gift
 from models.errors import (
@@ -34,7 +35,6 @@ from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.ports import Booking, PaymentRequest, PaymentStarter, ShipPlanner, StartedPayment
 from models.payments import settlement
 from models.points import service as points
-from models import validation
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Placed:
     order: Order
     replayed: bool
     payment: StartedPayment | None = None
+    lines: tuple[OrderLine, ...] = ()  # a new order's lines, as written (empty for a replay)
 
 
 async def redeem(
@@ -128,7 +129,7 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
                 )
                 payment = await _start_payment(draft, number, payments)
             booking = await _reserve_and_book(draft, ranked, planner)
-            order = await _write(draft, number, booking, payment)
+            order, lines = await _write(draft, number, booking, payment)
             if payment is not None:
                 await settlement.record(order=order, started=payment)
             await announce(ORDERS, order.number)
@@ -138,7 +139,7 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
         if payment is not None and payments is not None:
             await payments.abandon(payment.intent_id)
         raise
-    return Placed(order, replayed=False, payment=payment)
+    return Placed(order, replayed=False, payment=payment, lines=tuple(lines))
 
 
 async def _replay(member_id: int, key: str, fingerprint: str) -> Order | None:
@@ -240,7 +241,8 @@ async def _reserve_and_book(
 async def _start_payment(
     draft: _Draft, number: str, payments: PaymentStarter | None
 ) -> StartedPayment:
-    assert payments is not None and draft.cash is not None
+    assert payments is not None
+    assert draft.cash is not None
     return await payments.start(
         PaymentRequest(
             idempotency_key=f"payment_intent:{number}",
@@ -254,7 +256,7 @@ async def _start_payment(
 
 async def _write(
     draft: _Draft, number: str, booking: Booking, payment: StartedPayment | None
-) -> Order:
+) -> tuple[Order, list[OrderLine]]:
     confirmed = payment is None
     address = draft.address
     order = await Order.create(
@@ -280,18 +282,17 @@ async def _write(
         line2=address.line2,
         postal_code=address.postal_code,
     )
-    await OrderLine.bulk_create(
-        [
-            OrderLine(
-                order_id=order.id,
-                gift_id=draft.gifts[line.sku].id,
-                sku=line.sku,
-                name=draft.gifts[line.sku].name,
-                quantity=line.quantity,
-                points_each=draft.gifts[line.sku].points_price,
-                cash_each=draft.gifts[line.sku].cash_price,
-            )
-            for line in draft.lines
-        ]
-    )
-    return order
+    lines = [
+        OrderLine(
+            order_id=order.id,
+            gift_id=draft.gifts[line.sku].id,
+            sku=line.sku,
+            name=draft.gifts[line.sku].name,
+            quantity=line.quantity,
+            points_each=draft.gifts[line.sku].points_price,
+            cash_each=draft.gifts[line.sku].cash_price,
+        )
+        for line in draft.lines
+    ]
+    await OrderLine.bulk_create(lines)
+    return order, lines

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from fulfilment.tracking_reads import shipments_by_order_ids
 from models.actors import Role
-from models.orders import lifecycle, service
+from models.orders import lifecycle, reads, service
 from models.orders.rules import Address, LineRequest
 from models.orders.service import Placed, RedeemRequest
 from schema.context import Info
@@ -95,6 +96,15 @@ def _payment(placed: Placed) -> Payment | None:
     return Payment(client_secret=started.client_secret, status=started.status, amount=amount)
 
 
+def _prime(info: Info, placed: Placed) -> None:
+    """A new order's lines are known and it has no shipment: spare the loaders' queries."""
+    if placed.replayed or not placed.lines:
+        return
+    loaders = info.context.loaders
+    loaders.of(reads.lines_by_order_ids).prime(placed.order.id, list(placed.lines))
+    loaders.of(shipments_by_order_ids).prime(placed.order.id, None)
+
+
 @strawberry.type
 class OrderMutations:
     @strawberry.mutation(permission_classes=[IsMember, WithinRateLimit])
@@ -114,6 +124,7 @@ class OrderMutations:
         placed = outcome.value
         if placed is None:
             return RedeemPayload(order=None, payment=None, errors=outcome.errors)
+        _prime(info, placed)
         order = OrderType.from_row(placed.order)
         return RedeemPayload(order=order, payment=_payment(placed), errors=[])
 

@@ -43,7 +43,8 @@ async def test_catalog_pages_through_with_cursors(api: GraphQLClient) -> None:
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert len(seen) == 4 and len(set(seen)) == 4
+    assert len(seen) == 4
+    assert len(set(seen)) == 4
 
 
 async def test_catalog_filters(api: GraphQLClient) -> None:

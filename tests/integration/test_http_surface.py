@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from api.app import create_app
-from tests.support.settings import settings_for
 from tests.support.graphql import GraphQLClient
+from tests.support.settings import settings_for
 
 
 async def test_health_and_readiness_answer(api: GraphQLClient) -> None:

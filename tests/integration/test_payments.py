@@ -82,7 +82,8 @@ async def test_paid_flow_confirms_the_order_and_spends_the_held_points(
     assert delivered.json() == {"received": True, "outcome": "applied"}
     confirmed = await order(api, number)
     assert confirmed["status"] == "CONFIRMED"
-    assert confirmed["confirmedAt"] is not None and confirmed["shipBy"] is not None
+    assert confirmed["confirmedAt"] is not None
+    assert confirmed["shipBy"] is not None
     assert await points(api) == {"balance": 11_000, "held": 0, "available": 11_000, "expiring": []}
     assert await audit() == []
 
@@ -311,6 +312,7 @@ async def test_refund_missed_while_stripe_was_down_is_retried_by_the_sweeper(
         )
     finally:
         await gateway.close()
-    assert summary.payments_settled == 1 and again.payments_settled == 0
+    assert summary.payments_settled == 1
+    assert again.payments_settled == 0
     assert len(stripe.refunds) == 1
     assert (await Payment.get(intent_id=intent_id)).status is PaymentStatus.REFUNDED

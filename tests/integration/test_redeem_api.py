@@ -49,7 +49,8 @@ async def test_member_redeems_sees_order_and_cancels_it(api: GraphQLClient) -> N
         }
     ]
     assert order["shippingAddress"]["recipient"] == "张伟"
-    assert order["shipBy"] is not None and order["promisedShipDate"] is not None
+    assert order["shipBy"] is not None
+    assert order["promisedShipDate"] is not None
     assert payload["payment"] is None
     assert await points_of(api, "C100") == {
         "balance": 6_200,

@@ -68,7 +68,9 @@ class Subscription:
         raise RuntimeError("internal detail: password=hunter2")
 
 
-streaming_schema = strawberry.Schema(query=Query, subscription=Subscription, extensions=[ErrorPolicy])
+streaming_schema = strawberry.Schema(
+    query=Query, subscription=Subscription, extensions=[ErrorPolicy]
+)
 
 
 async def test_unexpected_error_inside_a_subscription_stream_is_masked() -> None:
@@ -78,5 +80,10 @@ async def test_unexpected_error_inside_a_subscription_stream_is_masked() -> None
         results.append(result)
     messages = [e.message for r in results for e in (r.errors or [])]
     assert results[0].data == {"ticks": 1}
-    assert messages and all("hunter2" not in m for m in messages)
-    assert any((e.extensions or {}).get("code") == "INTERNAL_SERVER_ERROR" for r in results for e in (r.errors or []))
+    assert messages
+    assert all("hunter2" not in m for m in messages)
+    assert any(
+        (e.extensions or {}).get("code") == "INTERNAL_SERVER_ERROR"
+        for r in results
+        for e in (r.errors or [])
+    )
