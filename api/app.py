@@ -17,6 +17,7 @@ from api.db import is_postgres, tortoise_config
 from api.graphql import GraphQLApp
 from api.health import healthz, readyz
 from api.logs import configure_logging
+from api.metrics import metrics_endpoint
 from api.observability import RequestIdMiddleware
 from api.settings import Settings, load_settings
 from api.webhooks.carrier import carrier_webhook
@@ -126,6 +127,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint(settings.metrics_token)),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/webhooks/carrier/{carrier}", carrier_webhook, methods=["POST"]),
     ]

@@ -215,7 +215,10 @@ def _instant(text: str) -> datetime:
 @main.command()
 @click.option("--once", is_flag=True, help="Run one sweeper pass, print what it did, exit.")
 @click.option("--now", "at", default=None, help="With --once: ISO 8601 instant with a zone.")
-def worker(once: bool, at: str | None) -> None:
+@click.option(
+    "--metrics-port", default=0, show_default=True, help="Serve the worker's /metrics on this port."
+)
+def worker(once: bool, at: str | None, metrics_port: int) -> None:
     """Run the sweeper: alerts, compensations, point expiry, unpaid orders (SIGTERM stops)."""
     from api.worker import run_forever, run_once
 
@@ -231,6 +234,10 @@ def worker(once: bool, at: str | None) -> None:
         summary = run_with_database(lambda: run_once(settings, now=now))
         click.echo(f"sweeper pass at {now.isoformat()}: {summary}")
         return
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
     click.echo(f"worker: a sweeper pass every {settings.sweep_interval_seconds:g}s")
     passes = run_with_database(lambda: run_forever(settings))
     click.echo(f"worker: stopped after {passes} passes")

@@ -48,6 +48,7 @@ class Settings:
     sweep_interval_seconds: float = 30.0
     catalog_cache_seconds: float = 1.0
     log_level: str = "INFO"
+    metrics_token: str | None = None
 
     @property
     def production(self) -> bool:
@@ -115,4 +116,5 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         sweep_interval_seconds=config("SWEEP_INTERVAL_SECONDS", cast=float, default=30.0),
         catalog_cache_seconds=config("CATALOG_CACHE_SECONDS", cast=float, default=1.0),
         log_level=config("LOG_LEVEL", default="INFO").upper(),
+        metrics_token=config("METRICS_TOKEN", default=None),
     )

@@ -14,12 +14,25 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import Counter, Histogram
+
 from api.settings import Settings
 from fulfilment.planning import Planner
 from fulfilment.sweeper import SweepPolicy, SweepSummary, sweep
 from models.payments.gateway import StripeGateway
 
 log = logging.getLogger("pointsmall.worker")
+SWEPT = Counter("pointsmall_sweeper_actions_total", "What sweeper passes did, by step.", ["step"])
+ALERTS = Counter("pointsmall_alerts_total", "Fulfilment alerts raised, by kind.", ["kind"])
+PASS_SECONDS = Histogram("pointsmall_sweeper_pass_seconds", "Time of one sweeper pass.")
+
+
+def record(summary: SweepSummary) -> None:
+    """Count a pass's work for /metrics."""
+    ALERTS.labels("AT_RISK").inc(summary.at_risk)
+    ALERTS.labels("BREACHED").inc(summary.breached)
+    for step in ("compensated", "expired_lots", "cancelled", "payments_settled"):
+        SWEPT.labels(step).inc(getattr(summary, step))
 
 
 def planner_of(settings: Settings) -> Planner:
@@ -66,7 +79,10 @@ async def run_forever(
     try:
         while not stop.is_set():
             try:
-                summary = await run_once(settings, now=clock())
+                now = clock()
+                with PASS_SECONDS.time():
+                    summary = await run_once(settings, now=now)
+                record(summary)
                 log.info("sweeper pass: %s", summary)
             except Exception:  # the next pass retries; a crash loop would do no better
                 log.exception("sweeper pass failed")

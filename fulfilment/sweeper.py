@@ -93,6 +93,12 @@ async def sweep(
     )
 
 
+async def sweeper_lag(*, now: datetime) -> float:
+    """Seconds since the oldest deadline that is due and not yet handled (0 when none)."""
+    oldest = await Deadline.filter(due_at__lte=now).order_by("due_at").first()
+    return max(0.0, (now - oldest.due_at).total_seconds()) if oldest else 0.0
+
+
 async def raise_alerts(*, now: datetime, batch: int = BATCH) -> list[AlertKind]:
     """Raise the alerts of due deadlines, once per order and kind; returns the kinds raised."""
     raised: list[AlertKind] = []

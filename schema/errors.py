@@ -21,6 +21,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
 from models import errors as domain
+from schema.metrics import REFUSALS
 
 log = logging.getLogger("pointsmall.graphql")
 T = TypeVar("T")
@@ -91,6 +92,7 @@ async def attempt(call: Awaitable[T]) -> Outcome[T]:
     try:
         return Outcome(await call, [])
     except domain.DomainError as exc:
+        REFUSALS.labels(exc.code).inc()
         return Outcome(None, [user_error(exc)])
 
 

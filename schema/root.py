@@ -30,6 +30,7 @@ from schema.fulfilment.queries import FulfilmentQueries
 from schema.fulfilment.subscriptions import FulfilmentSubscriptions
 from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
+from schema.metrics import Metrics
 from schema.orders.mutations import OrderMutations
 from schema.orders.queries import OrderQueries
 from schema.points.mutations import PointsMutations
@@ -90,6 +91,7 @@ def build_schema(limits: Limits | None = None) -> Schema:
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        Metrics,  # first in, last out: it sees the errors ErrorPolicy has coded
         ErrorPolicy,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

@@ -11,6 +11,7 @@ from models.orders.rules import Address, LineRequest
 from models.orders.service import Placed, RedeemRequest
 from schema.context import Info
 from schema.errors import UserError, attempt
+from schema.metrics import REDEMPTIONS
 from schema.orders.types import OrderType
 from schema.permissions import IsMember, IsMemberOrAdmin, require_actor, require_role
 from schema.ratelimit import WithinRateLimit
@@ -122,6 +123,9 @@ class OrderMutations:
             )
         )
         placed = outcome.value
+        REDEMPTIONS.labels(
+            "refused" if placed is None else "replayed" if placed.replayed else "placed"
+        ).inc()
         if placed is None:
             return RedeemPayload(order=None, payment=None, errors=outcome.errors)
         _prime(info, placed)
