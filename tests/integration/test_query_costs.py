@@ -1,0 +1,73 @@
+"""A page costs the same few SQL statements whatever its size (DataLoaders, joins)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fulfilment.planning import Planner
+from models.catalog import service as catalog
+from models.orders import service as orders
+from models.orders.rules import Address, LineRequest
+from tests.support.graphql import GraphQLClient, member_token
+from tests.support.members import member_with_points
+from tests.support.sql import counting_statements
+
+ADDRESS = Address(
+    "王芳", "13800138000", "上海市", "上海市", "黄浦区", "南京东路 1 号", "", "200001"
+)
+
+
+async def gifts(count: int) -> None:
+    await catalog.upsert_category(slug="all", name="All")
+    await catalog.upsert_warehouse(
+        code="SH01", name="SH", daily_capacity=1000, timezone="Asia/Shanghai", closed_dates=[]
+    )
+    for i in range(count):
+        sku = f"G{i:03d}"
+        await catalog.upsert_gift(
+            fields=catalog.GiftFields(
+                sku=sku,
+                name=f"Gift {i}",
+                description="",
+                image_url="",
+                category_slug="all",
+                points_price=100 + i,
+                cash_price=None,
+                currency="CNY",
+                limit_per_member=None,
+                active=True,
+            )
+        )
+        await catalog.adjust_stock(sku=sku, warehouse_code="SH01", delta=500, reason="r")
+
+
+async def statements_for(
+    api: GraphQLClient, name: str, variables: dict[str, object], token: str | None = None
+) -> int:
+    with counting_statements() as statements:
+        result = await api.op(name, variables, auth=token)
+    assert "errors" not in result.body, result.body
+    return len(statements)
+
+
+async def test_catalog_page_costs_the_same_at_10_and_100_gifts(api: GraphQLClient) -> None:
+    await gifts(100)
+    small = await statements_for(api, "Catalog", {"first": 10})
+    large = await statements_for(api, "Catalog", {"first": 100})
+    assert small == large
+    assert large <= 5
+
+
+async def test_my_orders_page_costs_the_same_at_10_and_100_orders(api: GraphQLClient) -> None:
+    await gifts(1)
+    await member_with_points("C-COST", 1_000_000)
+    for i in range(100):
+        request = orders.RedeemRequest(f"k{i}", [LineRequest("G000", 1)], ADDRESS)
+        await orders.redeem(
+            member_external_id="C-COST", request=request, now=datetime.now(UTC), planner=Planner()
+        )
+    token = member_token("C-COST")
+    small = await statements_for(api, "MyOrders", {"first": 10}, token)
+    large = await statements_for(api, "MyOrders", {"first": 100}, token)
+    assert small == large
+    assert large <= 5
