@@ -48,7 +48,7 @@ test-postgres: $(STAMP)
 	$(BIN)/python -m tests.support.postgres_available || { \
 	  if [ "$${CI:-}" = "true" ]; then echo "PostgreSQL is required in CI but not reachable"; exit 1; \
 	  else echo "PostgreSQL not reachable: skipping the PostgreSQL run"; exit 0; fi; }
-	TEST_DATABASE=postgres $(BIN)/pytest -q tests/integration tests/e2e
+	TEST_DATABASE=postgres $(BIN)/pytest -q tests/integration tests/e2e tests/resilience tests/security
 
 test: lint typecheck test-sqlite test-postgres
 
@@ -65,6 +65,25 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	@$(WRK)
 	$(BIN)/python -m benchmarks.run --smoke
+
+# The long fuzz (`make test` runs the same test seeded and short): FUZZ_EXAMPLES generated
+# operations for each of the 88 (root field, role) pairs, on PostgreSQL and on SQLite.
+# Another FUZZ_SEED explores other operations.
+FUZZ_EXAMPLES ?= 150
+FUZZ_SEED ?= 20261124
+FUZZ := FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest -q --timeout=0 \
+	tests/security/test_graphql_fuzz.py
+
+fuzz: $(STAMP)
+	@if $(BIN)/python -m tests.support.postgres_available; then TEST_DATABASE=postgres $(FUZZ); \
+	elif [ "$${CI:-}" = "true" ]; then echo "PostgreSQL is required in CI but not reachable"; exit 1; \
+	else echo "PostgreSQL not reachable: fuzzing SQLite only"; fi
+	$(FUZZ)
+
+# Ten minutes of mixed traffic against a real API and worker (PostgreSQL when reachable,
+# SQLite otherwise), then the invariants; `make test` runs 30 seconds of it (SOAK_SECONDS).
+soak: $(STAMP)
+	$(BIN)/python -m tests.resilience.soak --seconds $${SOAK_SECONDS:-600}
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -19,6 +19,7 @@ from api.health import healthz, readyz
 from api.logs import configure_logging
 from api.metrics import metrics_endpoint
 from api.observability import RequestIdMiddleware
+from api.outage import DatabaseOutageMiddleware
 from api.settings import Settings, load_settings
 from api.webhooks.carrier import carrier_webhook
 from api.webhooks.stripe import stripe_webhook
@@ -29,6 +30,12 @@ from models.payments.gateway import StripeGateway
 from schema.context import Services
 from schema.ratelimit import WriteLimit
 from schema.root import Limits, build_schema
+
+
+def log_secrets(settings: Settings) -> list[str]:
+    """The configured values no log line may show."""
+    values = [settings.jwt_secret, settings.stripe_api_key, settings.stripe_webhook_secret]
+    return [*values, settings.metrics_token or "", *settings.carrier_secrets.values()]
 
 
 def build_services(settings: Settings, gateway: StripeGateway) -> Services:
@@ -83,7 +90,7 @@ def create_app(
     """
     settings = settings or load_settings()
     settings.check()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=log_secrets(settings))
     gateway = StripeGateway(
         api_key=settings.stripe_api_key,
         api_base=settings.stripe_api_base,
@@ -135,7 +142,7 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(DatabaseOutageMiddleware)],
     )
     app.state.settings = settings
     app.state.services = services

@@ -50,7 +50,7 @@ class TokenVerifier:
 
 def _actor_from_claims(claims: dict[str, object]) -> Actor:
     role, subject, warehouses = claims.get("role"), claims.get("sub"), claims.get("warehouses", [])
-    if role not in {r.value for r in Role}:
+    if not isinstance(role, str) or role not in {r.value for r in Role}:
         raise AuthenticationFailed(f"unknown role {role!r}")
     if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
         raise AuthenticationFailed("the token's sub must be a string of 1 to 64 characters")

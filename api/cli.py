@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, date, datetime, time, timedelta
@@ -60,6 +61,7 @@ def serve(host: str, port: int, workers: int, banner: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     if banner:
         _print_banner(host, port, settings.jwt_secret)
+    _exit_zero_on_sigterm()
     uvicorn.run(
         "api.asgi:app",
         host=host,
@@ -68,6 +70,16 @@ def serve(host: str, port: int, workers: int, banner: bool) -> None:
         log_config=None,
         timeout_graceful_shutdown=20,
     )
+
+
+def _exit_zero_on_sigterm() -> None:
+    """SIGTERM ends the process with status 0 once uvicorn has drained its requests.
+
+    uvicorn finishes the requests in flight, then raises the signal again under the handler
+    it found at start: with the default one the process would die of SIGTERM (status 143),
+    which supervisors report as a crash of a clean, asked-for shutdown.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
 
 
 def _print_banner(host: str, port: int, secret: str) -> None:

@@ -9,6 +9,7 @@ import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 
 from api.settings import Settings, load_settings
+from api.sqlite import ENGINE as SQLITE_ENGINE
 
 APP_LABEL = "pointsmall"
 MODEL_MODULES = [
@@ -38,6 +39,10 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
 
 
 def _connection(database_url: str) -> str | dict[str, Any]:
+    if database_url.startswith("sqlite://"):
+        sqlite: dict[str, Any] = expand_db_url(database_url)
+        sqlite["engine"] = SQLITE_ENGINE  # transactions that serialise across processes
+        return sqlite
     if not is_postgres(database_url):
         return database_url
     config: dict[str, Any] = expand_db_url(database_url)

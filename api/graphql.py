@@ -79,10 +79,23 @@ class GraphQLApp(GraphQL[Context, None]):
     async def _catalog_key(self, request: Request) -> object | None:
         """The cache key of a public catalog read; None for anything else."""
         try:
-            payload = json.loads(await request.body())
+            payload = self.decode_json(await request.body())
         except ValueError:
             return None
+        if cache_key(payload, admin=False) is None:
+            return None  # not a catalog read: spare the token check
         return cache_key(payload, admin=self._is_admin(request.headers.get("authorization")))
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON, or JSONDecodeError for anything else, which strawberry answers with a 400
+        (or by closing the socket): bytes that are not UTF-8 and nesting deeper than the
+        parser recurses would otherwise escape as a 500."""
+        try:
+            return json.loads(data)
+        except (RecursionError, UnicodeDecodeError) as exc:
+            raise json.JSONDecodeError(
+                f"not a JSON document ({type(exc).__name__})", "", 0
+            ) from exc
 
     def _is_admin(self, authorization: str | None) -> bool:
         try:

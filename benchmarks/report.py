@@ -190,5 +190,8 @@ def write(rows: list[Row], raw: dict[str, Any], meta: dict[str, Any], *, smoke: 
             f"{meta['date']}, {meta['machine']['cpus']} cores, Python "
             f"{meta['machine']['python']}, PostgreSQL on the same machine; server pinned to "
             "core 0, wrk to core 1, one uvicorn worker; medians of "
-            f"{meta['repeat']} runs of {meta['seconds']} s. Rerun: `make bench`.\n\n" + text + "\n"
+            f"{meta['repeat']} runs of {meta['seconds']} s; {meta['quiet']}. "
+            "Rerun: `make bench`; what the profiles showed: `benchmarks/PROFILES.md`.\n\n"
+            + text
+            + "\n"
         )

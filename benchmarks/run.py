@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import sys
 import tempfile
 import time
@@ -137,6 +138,12 @@ def raw(found: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.__dict__ if isinstance(v, http_rows.Series) else v) for k, v in found.items()}
 
 
+def quiet() -> str:
+    """How busy the machine was when the run ended (other people's tests share it)."""
+    load = os.getloadavg()
+    return f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
+
+
 def main() -> int:
     args = arguments()
     sizes = SMOKE if args.smoke else FULL
@@ -155,6 +162,7 @@ def main() -> int:
         "smoke": args.smoke,
         "complete": rows == set(ALL_ROWS) and not found["errors"],
         "wall_seconds": round(time.perf_counter() - started),
+        "quiet": quiet(),
     }
     report.write(table_rows, raw(found), meta, smoke=args.smoke)
     print()

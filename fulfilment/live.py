@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fulfilment.models import Alert, Shipment
+from models import validation
 from models.actors import Actor
 from models.catalog.models import Warehouse
 from models.errors import NotFound
@@ -57,7 +58,9 @@ async def warehouse_alerts(
 ) -> AsyncGenerator[RaisedAlert, None]:
     """Each alert raised for the warehouse's orders from now on; raises NotFound."""
     with bus.listen(ALERTS) as notices:
-        warehouse = await Warehouse.get_or_none(code=warehouse_code)
+        warehouse = None
+        if validation.fits(Warehouse, "code", warehouse_code):
+            warehouse = await Warehouse.get_or_none(code=warehouse_code)
         if warehouse is None:
             raise NotFound(f"no warehouse {warehouse_code!r}", field="warehouse_code")
         async for payload in notices:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from fulfilment import rules
+from models import validation
 from models.catalog.models import Warehouse
-from models.errors import InvalidInput, NotFound
+from models.errors import NotFound
 from models.orders.models import Order, OrderStatus
 from models.paging import (
     Page,
@@ -22,7 +23,7 @@ from models.paging import (
     encode_cursor,
 )
 
-QUEUE_ORDER = (SortKey("ship_by"), SortKey("id"))
+QUEUE_ORDER = (SortKey("ship_by", kind="datetime"), SortKey("id"))
 
 
 async def work_queue(
@@ -34,7 +35,9 @@ async def work_queue(
 ) -> Page[Order]:
     """The warehouse's orders, earliest deadline first; raises InvalidInput, NotFound."""
     check_page_size(first)
-    warehouse = await Warehouse.filter(code=warehouse_code).only("id").first()
+    warehouse = None
+    if validation.fits(Warehouse, "code", warehouse_code):
+        warehouse = await Warehouse.filter(code=warehouse_code).only("id").first()
     if warehouse is None:
         raise NotFound(f"no warehouse {warehouse_code!r}", field="warehouse_code")
     query = Order.filter(
@@ -47,7 +50,7 @@ async def work_queue(
         return Page([], [], total > 0 and after is None, total)
     page_query = query.order_by(*(key.ordering for key in QUEUE_ORDER))
     if after is not None:
-        page_query = page_query.filter(after_filter(QUEUE_ORDER, _position(after)))
+        page_query = page_query.filter(after_filter(QUEUE_ORDER, decode_cursor(after, QUEUE_ORDER)))
     rows = list(await page_query.limit(first + 1))
     items = rows[:first]
     cursors = [encode_cursor(_key(order)) for order in items]
@@ -57,15 +60,3 @@ async def work_queue(
 def _key(order: Order) -> tuple[datetime, int]:
     assert order.ship_by is not None
     return rules.queue_key(order.ship_by, order.id)
-
-
-def _position(cursor: str) -> list[object]:
-    """The `(ship_by, id)` a cursor holds; raises InvalidInput for anything else."""
-    ship_by, order_id = decode_cursor(cursor, QUEUE_ORDER)
-    try:
-        at = datetime.fromisoformat(str(ship_by))
-    except ValueError as exc:
-        raise InvalidInput("after is not a valid cursor for this list", field="after") from exc
-    if at.tzinfo is None or not isinstance(order_id, int):
-        raise InvalidInput("after is not a valid cursor for this list", field="after")
-    return [at, order_id]

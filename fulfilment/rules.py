@@ -97,9 +97,7 @@ def clean_scan(scan: Scan, *, now: datetime, prefix: str = "") -> Scan:
     if status not in {s.value for s in SCAN_STATUSES}:
         allowed = ", ".join(sorted(SCAN_STATUSES))
         raise InvalidInput(f"status must be one of {allowed}", field=f"{prefix}status")
-    at = scan.occurred_at
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidInput("occurredAt must include a time zone", field=f"{prefix}occurred_at")
+    at = validation.moment(scan.occurred_at, field=f"{prefix}occurred_at", label="occurredAt")
     if at > now + MAX_CLOCK_SKEW:
         raise InvalidInput("occurredAt is in the future", field=f"{prefix}occurred_at")
     return replace(
@@ -113,7 +111,7 @@ def clean_scan(scan: Scan, *, now: datetime, prefix: str = "") -> Scan:
         description=validation.text(
             scan.description, field=f"{prefix}description", max_length=500, required=False
         ),
-        occurred_at=at.astimezone(UTC),
+        occurred_at=at,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from tortoise import connections
 
 from fulfilment import rules
+from models import validation
 from models.actors import Actor, Role
 from models.catalog.models import Warehouse
 from models.errors import InvalidInput, NotFound
@@ -46,8 +47,8 @@ async def sla_report(
     at_risk: timedelta,
 ) -> SlaReport:
     """The report for orders confirmed in [start, end); raises InvalidInput, NotFound."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidInput("from and to must include a time zone", field="from")
+    start = validation.moment(start, field="from")
+    end = validation.moment(end, field="to")
     if start >= end:
         raise InvalidInput("from must be before to", field="from")
     warehouse_ids = await _warehouses(actor, warehouse_code)
@@ -70,7 +71,9 @@ async def _warehouses(actor: Actor, code: str | None) -> list[int] | None:
             return None
         codes = sorted(actor.warehouses)
         return [w.id for w in await Warehouse.filter(code__in=codes).only("id")]
-    found = await Warehouse.filter(code=code).only("id").first()
+    found = None
+    if validation.fits(Warehouse, "code", code):
+        found = await Warehouse.filter(code=code).only("id").first()
     if found is None or not actor.works_in(code):
         raise NotFound(f"no warehouse {code!r}", field="warehouse_code")
     return [found.id]

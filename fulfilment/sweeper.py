@@ -205,6 +205,9 @@ async def _compensation_batch(*, now: datetime, rate: Decimal, batch: int) -> in
             "id", "external_id"
         )
         external_ids = dict(members)
+        # Another worker may be crediting some of these members in a batch of its own: take
+        # every account lock first, in member order, so the two queue instead of deadlocking.
+        await points.lock_accounts(member_ids=list(external_ids))
         for alert in alerts:
             await _compensate(orders[alert.order_id], external_ids, now=now, rate=rate)
         await Alert.filter(id__in=[a.id for a in alerts]).update(compensated_at=now)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -23,6 +23,8 @@ from models.errors import InvalidInput
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
+# Both databases store integers in 64 bits; a larger value in a cursor cannot be sent to them.
+INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class SortKey:
 
     field: str
     descending: bool = False
+    kind: Literal["int", "text", "datetime"] = "int"
+    max_length: int = 200  # of a text column: a longer cursor value cannot be compared to it
 
     @property
     def ordering(self) -> str:
@@ -70,9 +74,29 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
         raise InvalidInput("after is not a valid cursor", field="after") from exc
     if not isinstance(values, list) or len(values) != len(keys):
         raise InvalidInput("after is not a valid cursor for this list", field="after")
-    if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values):
-        raise InvalidInput("after is not a valid cursor for this list", field="after")
-    return values
+    return [_key_value(key, value) for key, value in zip(keys, values, strict=True)]
+
+
+def _key_value(key: SortKey, value: object) -> Any:
+    """A cursor's value for `key`, of the kind the column holds; InvalidInput otherwise."""
+    wrong = InvalidInput("after is not a valid cursor for this list", field="after")
+    if key.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong
+        if not INT64[0] <= value <= INT64[1]:
+            raise wrong
+        return value
+    if not isinstance(value, str) or len(value) > key.max_length or "\x00" in value:
+        raise wrong
+    if key.kind == "text":
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise wrong from exc
+    if moment.tzinfo is None or moment.utcoffset() is None or not 1 < moment.year < 9999:
+        raise wrong  # aware and far from the ends of the calendar, so UTC conversion cannot fail
+    return moment
 
 
 def _plain(value: Any) -> Any:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+
+from tortoise.models import Model
 
 from models.errors import InvalidInput
 
@@ -34,3 +37,22 @@ def bounded_int(value: int, *, field: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise InvalidInput(f"{field} must be between {low} and {high}", field=field)
     return value
+
+
+def moment(value: datetime, *, field: str, label: str | None = None) -> datetime:
+    """An instant with a time zone, in UTC; refused when naive or at the calendar's very ends
+    (year 1 or 9999 may not convert to UTC at all)."""
+    name = label or field
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(f"{name} must include a time zone", field=field)
+    if not 1 < value.year < 9999:
+        raise InvalidInput(f"{name} is out of range", field=field)
+    return value.astimezone(UTC)
+
+
+def fits(model: type[Model], field: str, value: str) -> bool:
+    """Whether `value` could be stored in `model.field`. A longer value matches no row, and
+    the ORM refuses even to compare it (ValidationError), so a lookup with it answers "not
+    found" without asking the database."""
+    max_length: int | None = getattr(model._meta.fields_map[field], "max_length", None)
+    return max_length is None or len(value) <= max_length

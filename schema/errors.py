@@ -2,7 +2,11 @@
 
 In a mutation a `DomainError` becomes a `UserError` in the payload's `errors`. Raised
 anywhere else (a query argument, a permission) it becomes a top-level error whose
-`extensions.code` is the domain code. Anything unexpected is masked: the client sees
+`extensions.code` is the domain code. A request GraphQL itself refuses gets a code too:
+`GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `BAD_USER_INPUT` (a variable's value).
+The database being unreachable (down, restarting, the connection cut) is
+`SERVICE_UNAVAILABLE`: the transaction rolled back, and a retry (a redemption with the same
+idempotency key) is safe. Anything else unexpected is masked: the client sees
 `INTERNAL_SERVER_ERROR` and an `errorId`, and the log holds the traceback under that id.
 """
 
@@ -15,16 +19,49 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
+import asyncpg
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
+from tortoise.exceptions import DBConnectionError
 
 from models import errors as domain
 from schema.metrics import REFUSALS
 
 log = logging.getLogger("pointsmall.graphql")
 T = TypeVar("T")
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; please retry."
+
+# What the driver raises when PostgreSQL cannot be reached or drops the session: refused
+# or reset connections, a server starting up or shutting down, a backend terminated by an
+# administrator (`pg_terminate_backend`, a fast shutdown), no connection slots left.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc`, or an exception it came from, says the database is out of reach.
+
+    The chain matters: a transaction whose connection was cut fails again in its rollback,
+    and that second error carries the first as its context.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DATABASE_UNAVAILABLE):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @strawberry.enum(description="Stable codes of business failures; clients branch on these.")
@@ -96,6 +133,11 @@ async def attempt(call: Awaitable[T]) -> Outcome[T]:
         return Outcome(None, [user_error(exc)])
 
 
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
 def client_error(message: str, code: str) -> GraphQLError:
     """A top-level error the client is meant to see, with a stable `extensions.code`."""
     return GraphQLError(message, extensions={"code": code})
@@ -123,9 +165,16 @@ class ErrorPolicy(SchemaExtension):
         if isinstance(original, domain.DomainError):
             return _relocated(error, original.message, {"code": original.code})
         if original is None or isinstance(original, GraphQLError):
-            return error
+            return _coded(error)
         if error.path is None and not streaming:
-            return error  # a request-level error (variable coercion): its message is for the client
+            return _coded(error)  # a request-level error (variable coercion): for the client
+        if database_unavailable(original):
+            log.warning(
+                "database unavailable at %s: %s",
+                ".".join(str(p) for p in error.path or []),
+                type(original).__name__,
+            )
+            return _relocated(error, UNAVAILABLE_MESSAGE, {"code": SERVICE_UNAVAILABLE})
         error_id = uuid.uuid4().hex
         log.error(
             "unexpected error %s at %s",
@@ -135,6 +184,19 @@ class ErrorPolicy(SchemaExtension):
         )
         extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
         return _relocated(error, f"Internal error (id {error_id}).", extensions)
+
+
+def _coded(error: GraphQLError) -> GraphQLError:
+    """The error with an `extensions.code`: its own, or the kind of request refusal it is."""
+    if (error.extensions or {}).get("code") or error.path is not None:
+        return error
+    if error.original_error is not None:
+        code = BAD_USER_INPUT  # a variable that does not fit its type
+    elif error.message.startswith("Syntax Error"):
+        code = PARSE_FAILED
+    else:
+        code = VALIDATION_FAILED
+    return _relocated(error, error.message, {**(error.extensions or {}), "code": code})
 
 
 def _relocated(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -19,7 +21,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
@@ -28,6 +31,7 @@ from schema.errors import ErrorPolicy
 from schema.fulfilment.mutations import FulfilmentMutations
 from schema.fulfilment.queries import FulfilmentQueries
 from schema.fulfilment.subscriptions import FulfilmentSubscriptions
+from schema.guards import RefuseNulBytes
 from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
 from schema.metrics import Metrics
@@ -64,6 +68,22 @@ class Subscription(FulfilmentSubscriptions):
     pass
 
 
+class CachedParser(ParserCache):
+    """`ParserCache` that leaves a document it cannot parse to the schema's own parse.
+
+    The cache raises a syntax error past every extension, so `ErrorPolicy` never saw it and
+    the client got no `extensions.code`; parsed again by the schema, it is reported like any
+    other refused request (`GRAPHQL_PARSE_FAILED`)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 @dataclass(frozen=True)
 class Limits:
     max_depth: int = 12
@@ -74,6 +94,29 @@ class Limits:
 
 class Schema(strawberry.Schema):
     """Logs nothing itself: `ErrorPolicy` logs unexpected errors once, with their id."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Queries and mutations only: a subscription is served by `subscribe` (websockets),
+        and one posted over HTTP is refused (400) instead of running its resolver as a field."""
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        return await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions=operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -93,7 +136,8 @@ def build_schema(limits: Limits | None = None) -> Schema:
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         Metrics,  # first in, last out: it sees the errors ErrorPolicy has coded
         ErrorPolicy,
-        lambda: ParserCache(maxsize=512),
+        RefuseNulBytes,
+        lambda: CachedParser(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),

@@ -9,6 +9,7 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from models import validation
 from models.catalog.models import Category, Gift, Stock, Warehouse
 from models.catalog.service import SORT_KEYS, GiftFilter, GiftSort
 from models.errors import InvalidInput
@@ -48,6 +49,8 @@ async def gifts_page(
 def _filtered(filter: GiftFilter) -> QuerySet[Gift]:
     query = Gift.filter(active=True)
     if filter.category_slug is not None:
+        if not validation.fits(Category, "slug", filter.category_slug):
+            raise InvalidInput("categorySlug is too long", field="filter.category_slug")
         query = query.filter(category__slug=filter.category_slug)
     if filter.search:
         term = filter.search.strip()
@@ -66,6 +69,8 @@ def _filtered(filter: GiftFilter) -> QuerySet[Gift]:
 
 async def gift_by_sku(*, sku: str, include_inactive: bool = False) -> Gift | None:
     """The gift with that SKU; inactive gifts only for the back office."""
+    if not validation.fits(Gift, "sku", sku):
+        return None
     gift = await Gift.get_or_none(sku=sku)
     if gift is None or (not gift.active and not include_inactive):
         return None

@@ -38,7 +38,7 @@ SORT_KEYS: dict[GiftSort, tuple[SortKey, ...]] = {
     GiftSort.POINTS_ASC: (SortKey("points_price"), SortKey("id")),
     GiftSort.POINTS_DESC: (SortKey("points_price", True), SortKey("id", True)),
     GiftSort.NEWEST: (SortKey("id", True),),
-    GiftSort.NAME: (SortKey("name"), SortKey("id")),
+    GiftSort.NAME: (SortKey("name", kind="text", max_length=200), SortKey("id")),
 }
 
 
@@ -82,7 +82,10 @@ async def upsert_category(*, slug: str, name: str) -> Category:
 async def upsert_gift(*, fields: GiftFields) -> Gift:
     """Create or update a gift by SKU; raises InvalidInput or NotFound (category)."""
     values = _gift_values(fields)
-    category = await Category.get_or_none(slug=fields.category_slug.strip())
+    slug = fields.category_slug.strip()
+    category = (
+        await Category.get_or_none(slug=slug) if validation.fits(Category, "slug", slug) else None
+    )
     if category is None:
         raise NotFound(f"no category {fields.category_slug!r}", field="category_slug")
     values["category_id"] = category.id
@@ -146,9 +149,10 @@ async def upsert_warehouse(
     *, code: str, name: str, daily_capacity: int, timezone: str, closed_dates: Sequence[date]
 ) -> Warehouse:
     """Create or update a warehouse by code; raises InvalidInput."""
+    timezone = validation.text(timezone, field="timezone", max_length=64)
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Asia", a directory
         raise InvalidInput(f"unknown time zone {timezone!r}", field="timezone") from exc
     values: dict[str, object] = {
         "name": validation.text(name, field="name", max_length=100),
@@ -174,10 +178,13 @@ async def adjust_stock(*, sku: str, warehouse_code: str, delta: int, reason: str
     """
     validation.bounded_int(delta, field="delta", low=-MAX_STOCK_DELTA, high=MAX_STOCK_DELTA)
     reason = validation.text(reason, field="reason", max_length=200, required=False)
-    gift = await Gift.get_or_none(sku=sku.strip())
+    sku, warehouse_code = sku.strip(), warehouse_code.strip()
+    gift = await Gift.get_or_none(sku=sku) if validation.fits(Gift, "sku", sku) else None
     if gift is None:
         raise NotFound(f"no gift {sku!r}", field="sku")
-    warehouse = await Warehouse.get_or_none(code=warehouse_code.strip())
+    warehouse = None
+    if validation.fits(Warehouse, "code", warehouse_code):
+        warehouse = await Warehouse.get_or_none(code=warehouse_code)
     if warehouse is None:
         raise NotFound(f"no warehouse {warehouse_code!r}", field="warehouse_code")
     stock, _ = await _get_or_create(Stock, {"gift_id": gift.id, "warehouse_id": warehouse.id}, {})

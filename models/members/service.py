@@ -33,6 +33,8 @@ async def upsert_member(*, external_id: str, display_name: str, tier: Tier) -> M
 
 async def find_member(*, external_id: str) -> Member | None:
     """The member with that externalId, if known."""
+    if not validation.fits(Member, "external_id", external_id):
+        return None
     return await Member.get_or_none(external_id=external_id)
 
 

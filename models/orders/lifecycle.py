@@ -7,6 +7,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from models import validation
 from models.actors import Actor, Role
 from models.catalog import stock
 from models.catalog.models import Warehouse
@@ -24,7 +25,9 @@ log = logging.getLogger("pointsmall.orders")
 
 async def locked_order(*, number: str, actor: Actor) -> Order:
     """The order, row-locked, if the actor may act on it; NotFound otherwise."""
-    order = await Order.filter(number=number).select_for_update().first()
+    order = None
+    if validation.fits(Order, "number", number):
+        order = await Order.filter(number=number).select_for_update().first()
     if order is None or not await may_act_on(actor, order):
         raise NotFound(f"no order {number!r}", field="order_number")
     return order

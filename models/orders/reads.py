@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from models import validation
 from models.actors import Actor
 from models.members.models import Member
 from models.orders.lifecycle import may_act_on as may_see
@@ -38,6 +39,8 @@ async def member_orders(
 
 async def visible_order(*, number: str, actor: Actor) -> Order | None:
     """The order with that number if the actor may see it; None otherwise."""
+    if not validation.fits(Order, "number", number):
+        return None
     order = await Order.get_or_none(number=number)
     if order is None or not await may_see(actor, order):
         return None

@@ -7,12 +7,14 @@ forwards: a success for an order that was cancelled meanwhile is refunded, never
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from models.errors import PaymentUnavailable
 from models.events import ORDERS, announce
 from models.orders.lifecycle import release_everything
 from models.orders.models import Order, OrderStatus
@@ -21,6 +23,7 @@ from models.payments.models import Payment, PaymentStatus, WebhookEvent
 from models.payments.settlement import settle_cancelled
 from models.points import service as points
 
+log = logging.getLogger("pointsmall.payments")
 SUCCEEDED = "payment_intent.succeeded"
 FAILED = "payment_intent.payment_failed"
 CANCELED = "payment_intent.canceled"
@@ -58,7 +61,11 @@ async def apply_event(
         payment = await Payment.filter(id=payment.id).select_for_update().get()
         await _apply(event_type, order, payment, now=now, planner=planner, within=ship_within)
     if order.status is OrderStatus.CANCELLED and payment.status is PaymentStatus.SUCCEEDED:
-        await settle_cancelled(order_number=order.number, gateway=gateway)
+        try:
+            await settle_cancelled(order_number=order.number, gateway=gateway)
+        except PaymentUnavailable:
+            # The event is applied; the sweeper retries the refund (`settle_pending`).
+            log.warning("refund of cancelled order %s deferred to the sweeper", order.number)
     return Applied("applied", order.number)
 
 
@@ -104,7 +111,11 @@ async def _confirm(order: Order, *, now: datetime, planner: ShipPlanner, within:
 
 
 async def _mark(payment: Payment, status: PaymentStatus) -> None:
-    if payment.status in {PaymentStatus.REFUNDED, PaymentStatus.CANCELED}:
-        return  # final states: a late event never moves a payment backwards
+    if payment.status is PaymentStatus.REFUNDED:
+        return  # final: the money went back, a late event changes nothing
+    if payment.status is PaymentStatus.CANCELED and status is not PaymentStatus.SUCCEEDED:
+        return  # a late failure of an intent we gave up on
+    # A success is Stripe's last word: an intent we took for cancelled (our cancel came after
+    # the member paid) has taken the money, and the cancelled order's refund follows.
     payment.status = status
     await payment.save(update_fields=["status", "updated_at"])

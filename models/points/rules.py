@@ -84,11 +84,10 @@ def credit_expiry(
     """The expiry of a new lot: the one given (zoned, in the future) or the default rule."""
     if expires_at is None:
         return default_expiry(now, timezone=timezone)
-    if expires_at.tzinfo is None or expires_at.utcoffset() is None:
-        raise InvalidInput("expires_at must include a time zone", field="expires_at")
+    expires_at = validation.moment(expires_at, field="expires_at")
     if expires_at <= _aware(now, "now"):
         raise InvalidInput("expires_at must be in the future", field="expires_at")
-    return expires_at.astimezone(UTC)
+    return expires_at
 
 
 def grace_expiry(now: datetime) -> datetime:

@@ -25,7 +25,7 @@ from models.members.service import ensure_member, find_member
 from models.paging import Page, SortKey, paginate
 from models.points import ledger, rules
 from models.points.expiry import expire_due
-from models.points.ledger import lock_account
+from models.points.ledger import lock_account, lock_accounts
 from models.points.models import EntryKind, PointsEntry
 from models.points.redemptions import capture_hold, hold, refund, release_hold, spend
 
@@ -38,6 +38,7 @@ __all__ = [
     "history",
     "hold",
     "lock_account",
+    "lock_accounts",
     "refund",
     "release_hold",
     "spend",

@@ -50,7 +50,7 @@ class CatalogQueries:
         first: int,
         after: str | None = None,
         filter: GiftFilterInput | None = None,
-        sort_by: GiftSortEnum = GiftSort.NEWEST,  # type: ignore[valid-type]
+        sort_by: GiftSortEnum | None = GiftSort.NEWEST,  # type: ignore[valid-type]
     ) -> Connection[GiftType]:
         wanted = filter or GiftFilterInput()
         max_points = wanted.max_points
@@ -64,7 +64,8 @@ class CatalogQueries:
             max_points=max_points,
             in_stock=wanted.in_stock,
         )
-        page = await reads.gifts_page(filter=domain_filter, sort=sort_by, first=first, after=after)
+        sort = sort_by or GiftSort.NEWEST  # a client's `sortBy: null` means the default
+        page = await reads.gifts_page(filter=domain_filter, sort=sort, first=first, after=after)
         return connection(page, GiftType.from_row, after=after)
 
     @strawberry.field(description="One gift by SKU; inactive gifts only for admins.")

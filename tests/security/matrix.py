@@ -1,0 +1,207 @@
+"""Who may call what: one row per root field of the schema, one outcome per caller.
+
+Outcomes: ALLOWED (served), UNAUTHENTICATED or FORBIDDEN (a top-level error with that
+code), NULL (someone else's object: null, or NOT_FOUND as for an object that does not
+exist). The authorization matrix test walks the schema's root fields and fails for a field
+without a row here and for a row whose field is gone.
+
+Rows run in schema order, callers in `CALLERS` order, against one world (see `world.py`), so
+a later call may find an earlier one's change: the warehouse steps run pick, pack, ship and
+scan in that order, and a second caller who is allowed may meet INVALID_TRANSITION, which
+still counts as ALLOWED (it got past authorization to the business rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from tests.security.world import CALLERS, MEMBER_A, W1, World
+from tests.support.catalog import ADDRESS
+
+
+class Outcome(StrEnum):
+    ALLOWED = "ALLOWED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NULL = "NULL"
+
+
+LETTERS = {"A": Outcome.ALLOWED, "U": Outcome.UNAUTHENTICATED, "F": Outcome.FORBIDDEN}
+LETTERS["N"] = Outcome.NULL
+Variables = Callable[[World, str], dict[str, Any]]
+
+
+def expect(letters: str) -> dict[str, Outcome]:
+    """One letter per caller in `CALLERS` order: A allowed, U, F, N null."""
+    outcomes = [LETTERS[letter] for letter in letters.split()]
+    assert len(outcomes) == len(CALLERS), letters
+    return dict(zip(CALLERS, outcomes, strict=True))
+
+
+@dataclass(frozen=True)
+class Row:
+    document: str
+    variables: Variables
+    expected: dict[str, Outcome]
+
+
+def none(world: World, caller: str) -> dict[str, Any]:
+    return {}
+
+
+def order_a(world: World, caller: str) -> dict[str, Any]:
+    return {"input": {"orderNumber": world.order_a}}
+
+
+def tracking_scan(world: World, caller: str) -> dict[str, Any]:
+    at = datetime.now(UTC) - timedelta(hours=1)
+    scan = {"carrier": "SF", "trackingNumber": "SECA0001", "status": "IN_TRANSIT"}
+    return {"input": {**scan, "occurredAt": at.isoformat(), "location": "上海"}}
+
+
+def sla_window(world: World, caller: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    start, end = (now - timedelta(days=1)).isoformat(), (now + timedelta(days=1)).isoformat()
+    return {"from": start, "to": end, "code": W1}
+
+
+ORDER_FIELDS = "number status shippingAddress { recipient phone line1 }"
+PAYLOAD_ORDER = f"order {{ {ORDER_FIELDS} }} errors {{ code field }}"
+
+
+def payload(field: str, input_type: str, selection: str = PAYLOAD_ORDER) -> str:
+    """A mutation of `field` taking `$input`, selecting `selection` of its payload."""
+    return f"mutation($input: {input_type}!) {{ {field}(input: $input) {{ {selection} }} }}"
+
+
+#                           anonymous member_a member_b staff_w1 staff_w2 admin
+MATRIX: dict[str, Row] = {
+    "Query.me": Row("query { me { externalId } }", none, expect("U A A F F F")),
+    "Query.member": Row(
+        "query($id: String!) { member(externalId: $id) { externalId } }",
+        lambda w, c: {"id": MEMBER_A},
+        expect("U F F F F A"),
+    ),
+    "Query.categories": Row("query { categories { slug } }", none, expect("A A A A A A")),
+    "Query.gifts": Row("query { gifts(first: 5) { totalCount } }", none, expect("A A A A A A")),
+    "Query.gift": Row('query { gift(sku: "HM-MUG") { sku } }', none, expect("A A A A A A")),
+    "Query.order": Row(
+        f"query($n: String!) {{ order(number: $n) {{ {ORDER_FIELDS} }} }}",
+        lambda w, c: {"n": w.order_a},
+        expect("U A N A N A"),
+    ),
+    "Query.fulfilmentQueue": Row(
+        "query($w: String!) { fulfilmentQueue(warehouseCode: $w, first: 10) { totalCount } }",
+        lambda w, c: {"w": W1},
+        expect("U F F A F A"),
+    ),
+    "Query.slaReport": Row(
+        "query($from: DateTime!, $to: DateTime!, $code: String) {"
+        " slaReport(from: $from, to: $to, warehouseCode: $code) { ordersConfirmed } }",
+        sla_window,
+        expect("U F F A F A"),
+    ),
+    "Query.node": Row(
+        f"query($id: ID!) {{ node(id: $id) {{ id ... on RedemptionOrder {{ {ORDER_FIELDS} }} }} }}",
+        lambda w, c: {"id": w.order_a_gid},
+        expect("N A N A N A"),
+    ),
+    "Mutation.upsertMember": Row(
+        payload("upsertMember", "MemberInput", "member { externalId } errors { code }"),
+        lambda w, c: {"input": {"externalId": f"SEC-NEW-{c}"}},
+        expect("U F F F F A"),
+    ),
+    "Mutation.upsertCategory": Row(
+        payload("upsertCategory", "CategoryInput", "category { slug } errors { code }"),
+        lambda w, c: {"input": {"slug": "sec-cat", "name": "Security"}},
+        expect("U F F F F A"),
+    ),
+    "Mutation.upsertGift": Row(
+        payload("upsertGift", "GiftInput", "gift { sku } errors { code }"),
+        lambda w, c: {
+            "input": {"sku": "SEC-GIFT", "name": "Sec", "categorySlug": "home", "pointsPrice": 10}
+        },
+        expect("U F F F F A"),
+    ),
+    "Mutation.upsertWarehouse": Row(
+        payload("upsertWarehouse", "WarehouseInput", "warehouse { code } errors { code }"),
+        lambda w, c: {"input": {"code": "SEC9", "name": "Sec", "dailyCapacity": 5}},
+        expect("U F F F F A"),
+    ),
+    "Mutation.adjustStock": Row(
+        payload("adjustStock", "AdjustStockInput", "stock { onHand } errors { code }"),
+        lambda w, c: {"input": {"sku": "HM-MUG", "warehouseCode": W1, "delta": 1}},
+        expect("U F F F F A"),
+    ),
+    "Mutation.redeem": Row(
+        payload("redeem", "RedeemInput"),
+        lambda w, c: {
+            "input": {
+                "idempotencyKey": f"sec-redeem-{c}",
+                "lines": [{"sku": "EL-PB10K", "quantity": 1}],
+                "shippingAddress": ADDRESS,
+            }
+        },
+        expect("U A A F F F"),
+    ),
+    "Mutation.cancelOrder": Row(
+        payload("cancelOrder", "CancelOrderInput"),
+        lambda w, c: {"input": {"orderNumber": w.spare_a}},
+        expect("U A N F F A"),
+    ),
+    "Mutation.awardPoints": Row(
+        payload("awardPoints", "AwardPointsInput", "points { balance } errors { code }"),
+        lambda w, c: {
+            "input": {"memberExternalId": MEMBER_A, "amount": 10, "externalRef": f"sec-award-{c}"}
+        },
+        expect("U F F F F A"),
+    ),
+    "Mutation.adjustPoints": Row(
+        payload("adjustPoints", "AdjustPointsInput", "points { balance } errors { code }"),
+        lambda w, c: {
+            "input": {
+                "memberExternalId": MEMBER_A,
+                "delta": 5,
+                "reason": "goodwill",
+                "externalRef": f"sec-adjust-{c}",
+            }
+        },
+        expect("U F F F F A"),
+    ),
+    "Mutation.startPicking": Row(
+        payload("startPicking", "OrderActionInput"),
+        order_a,
+        expect("U F F A N A"),
+    ),
+    "Mutation.markPacked": Row(
+        payload("markPacked", "OrderActionInput"),
+        order_a,
+        expect("U F F A N A"),
+    ),
+    "Mutation.shipOrder": Row(
+        payload("shipOrder", "ShipOrderInput"),
+        lambda w, c: {
+            "input": {"orderNumber": w.order_a, "carrier": "SF", "trackingNumber": "SECA0001"}
+        },
+        expect("U F F A N A"),
+    ),
+    "Mutation.recordTrackingEvent": Row(
+        payload("recordTrackingEvent", "TrackingEventInput", "shipment { status } errors { code }"),
+        tracking_scan,
+        expect("U F F A N A"),
+    ),
+    "Subscription.orderUpdated": Row(
+        f"subscription($n: String!) {{ orderUpdated(number: $n) {{ {ORDER_FIELDS} }} }}",
+        lambda w, c: {"n": w.order_a},
+        expect("U A N F F A"),
+    ),
+    "Subscription.fulfilmentAlerts": Row(
+        "subscription($w: String!) { fulfilmentAlerts(warehouseCode: $w) { kind } }",
+        lambda w, c: {"w": W1},
+        expect("U F F A F A"),
+    ),
+}
