@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import jwt
 
@@ -12,6 +13,7 @@ from api.settings import Settings
 from models.actors import Actor, Role
 
 MAX_SUBJECT_LENGTH = 64
+MAX_WAREHOUSE_CODE_LENGTH = 32
 
 
 class AuthenticationFailed(Exception):
@@ -52,11 +54,19 @@ def _actor_from_claims(claims: dict[str, object]) -> Actor:
     role, subject, warehouses = claims.get("role"), claims.get("sub"), claims.get("warehouses", [])
     if not isinstance(role, str) or role not in {r.value for r in Role}:
         raise AuthenticationFailed(f"unknown role {role!r}")
-    if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
-        raise AuthenticationFailed("the token's sub must be a string of 1 to 64 characters")
-    if not isinstance(warehouses, list) or not all(isinstance(w, str) for w in warehouses):
+    if not _printable(subject, MAX_SUBJECT_LENGTH):
+        raise AuthenticationFailed("the token's sub must be 1 to 64 printable characters")
+    if not isinstance(warehouses, list) or not all(
+        _printable(w, MAX_WAREHOUSE_CODE_LENGTH) for w in warehouses
+    ):
         raise AuthenticationFailed("the token's warehouses must be a list of codes")
     return Actor(role=Role(str(role)), subject=subject, warehouses=frozenset(warehouses))
+
+
+def _printable(value: object, max_length: int) -> TypeGuard[str]:
+    """A string of 1 to `max_length` printable characters: what customer numbers and
+    warehouse codes are (a NUL or an over-long code would reach the database otherwise)."""
+    return isinstance(value, str) and 0 < len(value) <= max_length and value.isprintable()
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -70,7 +70,7 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:  # RecursionError: deep nesting
         raise InvalidInput("after is not a valid cursor", field="after") from exc
     if not isinstance(values, list) or len(values) != len(keys):
         raise InvalidInput("after is not a valid cursor for this list", field="after")

@@ -164,7 +164,7 @@ class ErrorPolicy(SchemaExtension):
         original = error.original_error
         if isinstance(original, domain.DomainError):
             return _relocated(error, original.message, {"code": original.code})
-        if original is None or isinstance(original, GraphQLError):
+        if original is None or (isinstance(original, GraphQLError) and not _completion(error)):
             return _coded(error)
         if error.path is None and not streaming:
             return _coded(error)  # a request-level error (variable coercion): for the client
@@ -184,6 +184,13 @@ class ErrorPolicy(SchemaExtension):
         )
         extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
         return _relocated(error, f"Internal error (id {error_id}).", extensions)
+
+
+def _completion(error: GraphQLError) -> bool:
+    """Whether graphql-core failed to complete a value a resolver returned (an `Int` past 32
+    bits, say): a fault of ours, masked like any unexpected error, not a message for the
+    client. Errors raised for the client always carry a code."""
+    return error.path is not None and not (error.extensions or {}).get("code")
 
 
 def _coded(error: GraphQLError) -> GraphQLError:

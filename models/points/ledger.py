@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models.errors import NotFound
+from models.errors import InvalidInput, NotFound
 from models.points import rules
 from models.points.models import EntryKind, LotDraw, PointsAccount, PointsEntry, PointsLot
 
@@ -85,7 +85,16 @@ async def credit(
     expires_at: datetime,
     now: datetime,
 ) -> PointsEntry:
-    """A credit entry and its new lot; the balance goes up by `amount`."""
+    """A credit entry and its new lot; the balance goes up by `amount`.
+
+    Raises InvalidInput when the balance would pass `rules.MAX_BALANCE` (what the API's
+    32-bit `Int` can carry).
+    """
+    balance = await PointsAccount.filter(member_id=member_id).values_list("balance", flat=True)
+    if balance and int(balance[0]) + amount > rules.MAX_BALANCE:
+        raise InvalidInput(
+            f"the member's balance would pass {rules.MAX_BALANCE:,} points", field="amount"
+        )
     entry = await PointsEntry.create(
         member_id=member_id,
         kind=kind,

@@ -16,6 +16,8 @@ from models.errors import InsufficientPoints, InvalidInput
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 GRACE_PERIOD = timedelta(days=30)
 MAX_AMOUNT = 10_000_000
+# Balances stay inside GraphQL's 32-bit Int (2,147,483,647) with room for refunds.
+MAX_BALANCE = 2_000_000_000
 
 
 @dataclass(frozen=True)

@@ -360,3 +360,32 @@ async def test_history_pages_newest_first(db: str) -> None:
     rest = await service.history(member_id=member_id, first=3, after=page.cursors[-1])
     assert [e.delta for e in rest.items] == [2, 1]
     assert rest.has_next is False
+
+
+async def test_credit_that_would_pass_the_balance_ceiling_is_refused(db: str) -> None:
+    from datetime import UTC, datetime
+
+    from models.errors import InvalidInput
+    from models.points import service as points_service
+    from models.points.models import PointsAccount
+    from models.points.rules import MAX_AMOUNT, MAX_BALANCE
+
+    now = datetime.now(UTC)
+    awards = MAX_BALANCE // MAX_AMOUNT
+    for i in range(awards):
+        await points_service.award(
+            member_external_id="C-RICH",
+            amount=MAX_AMOUNT,
+            reason="r",
+            external_ref=f"rich-{i}",
+            now=now,
+        )
+    try:
+        await points_service.award(
+            member_external_id="C-RICH", amount=1, reason="r", external_ref="rich-over", now=now
+        )
+    except InvalidInput as refused:
+        assert refused.field == "amount"
+    else:
+        raise AssertionError("a credit past the ceiling was accepted")
+    assert (await PointsAccount.get(member__external_id="C-RICH")).balance == MAX_BALANCE

@@ -1,7 +1,9 @@
 """What must hold of the data whatever happened: checked after faults and after the soak.
 
 `footprint` is everything a redemption writes, so a test can prove a failed one left no
-trace; `broken_invariants` lists every stock, ship-day and hold rule that does not hold.
+trace; `broken_invariants` lists every stock, ship-day and hold rule that does not hold at
+any quiet moment; `settlement_problems` (payments and compensations) and `money_problems`
+(Stripe's records against the orders) hold once the sweeper has settled what it owes.
 """
 
 from __future__ import annotations

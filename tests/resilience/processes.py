@@ -10,8 +10,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,18 +89,6 @@ async def _wait_ready(api: ApiProcess, seconds: float = 30) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError(f"API did not become ready:\n{api.log.read_text()[-3000:]}")
-
-
-@asynccontextmanager
-async def serving(
-    database_url: str, log: Path, env: dict[str, str] | None = None
-) -> AsyncIterator[ApiProcess]:
-    """A running API process for the block, stopped (SIGTERM) afterwards if still running."""
-    api = await start_api(database_url, log, env)
-    try:
-        yield api
-    finally:
-        await stop(api.process)
 
 
 async def start_worker(

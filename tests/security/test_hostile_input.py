@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
 import pytest
+import strawberry
 
+from models.actors import Actor, Role
+from schema.errors import ErrorPolicy, client_error
 from tests.security.world import W1, build_world
+from tests.support.fulfilment import subscribe
 from tests.support.graphql import GraphQLClient, Result, admin_token, member_token, staff_token
 
 ADMIN, MEMBER, STAFF = admin_token(), member_token("SEC-A"), staff_token(W1)
@@ -44,6 +49,7 @@ def payload_codes(result: Result, field: str) -> list[tuple[str, str | None]]:
         cursor([True]),
         cursor([None]),
         "%%%",
+        base64.urlsafe_b64encode(b"[" * 50_000 + b"]" * 50_000).decode(),  # nested too deep
     ],
 )
 async def test_a_forged_cursor_is_invalid_input(api: GraphQLClient, after: str) -> None:
@@ -270,3 +276,54 @@ async def test_a_body_that_is_not_a_json_document_is_a_400(api: GraphQLClient, b
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code"),
+    [
+        ('subscription { orderUpdated(number: "a\\u0000") { number } }', {}, "INVALID_INPUT"),
+        (
+            "subscription($n: String!) { orderUpdated(number: $n) { number } }",
+            {"n": "PM\x00"},
+            "INVALID_INPUT",
+        ),
+        (f'subscription {{ orderUpdated(number: "{LONG}") {{ number }} }}', {}, "NOT_FOUND"),
+        (
+            f'subscription {{ fulfilmentAlerts(warehouseCode: "{LONG}") {{ kind }} }}',
+            {},
+            "NOT_FOUND",
+        ),
+    ],
+)
+async def test_hostile_subscription_arguments_end_the_stream_with_a_code(
+    api: GraphQLClient, query: str, variables: dict[str, Any], code: str
+) -> None:
+    results = [r async for r in subscribe(query, variables, Actor(Role.ADMIN, "admin-1"))]
+    assert [[e.extensions["code"] for e in r.errors or []] for r in results] == [[code]]
+
+
+@strawberry.type
+class _Query:
+    @strawberry.field
+    def huge(self) -> int:
+        return 2**40  # what a balance past 2,147,483,647 points would be for `Int`
+
+    @strawberry.field
+    def forbidden(self) -> int:
+        raise client_error("Forbidden.", "FORBIDDEN")
+
+
+async def test_a_value_graphql_cannot_represent_is_masked_with_an_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    schema = strawberry.Schema(query=_Query, extensions=[ErrorPolicy])
+    with caplog.at_level(logging.ERROR, logger="pointsmall.graphql"):
+        result = await schema.execute("{ huge }")
+    assert result.errors is not None
+    extensions = result.errors[0].extensions or {}
+    assert extensions["code"] == "INTERNAL_SERVER_ERROR"
+    assert extensions["errorId"] in caplog.text
+    assert "1099511627776" not in result.errors[0].message
+    forbidden = await schema.execute("{ forbidden }")
+    assert forbidden.errors is not None
+    assert forbidden.errors[0].extensions == {"code": "FORBIDDEN"}, "coded errors stay as they are"

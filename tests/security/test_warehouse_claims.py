@@ -22,7 +22,7 @@ PICK = (
     " order { status } errors { code } } }"
 )
 ALERTS = "subscription($w: String!) { fulfilmentAlerts(warehouseCode: $w) { kind } }"
-LOOKALIKES = ["sh01", "Sh01", "SH01 ", " SH01", "SH01\t", "ＳＨ01"]
+LOOKALIKES = ["sh01", "Sh01", "SH01 ", " SH01", "ＳＨ01"]  # a control character: refused token
 
 
 async def status_of(api: GraphQLClient, number: str) -> str:

@@ -104,10 +104,10 @@ class PrivateCluster:
             "--no-sync",
         )
         with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write(
-                "\nlisten_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = off\n"
-                "full_page_writes = off\nmax_connections = 100\n"
-            )
+            # fsync off: a crash here is a killed server process, never a lost page cache,
+            # so committed work survives it; synchronous_commit stays on, or an `immediate`
+            # stop would lose commits the clients were told had happened.
+            conf.write("\nlisten_addresses = '127.0.0.1'\nfsync = off\nmax_connections = 100\n")
 
     async def start(self) -> None:
         options = f"-p {self.port} -k {self.root}"

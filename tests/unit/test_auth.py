@@ -177,3 +177,17 @@ def test_role_must_be_one_of_ours_exactly() -> None:
         token = jwt.encode({"sub": "C1", "role": role, "exp": exp}, SECRET)
         with pytest.raises(AuthenticationFailed):
             verifier.verify(token)
+
+
+def test_claims_that_would_reach_the_database_malformed_are_refused() -> None:
+    exp = int(time.time()) + 60
+    for claims in (
+        {"sub": "C1\x00", "role": "member"},
+        {"sub": "C1\n", "role": "member"},
+        {"sub": "s1", "role": "warehouse", "warehouses": ["SH01\x00"]},
+        {"sub": "s1", "role": "warehouse", "warehouses": ["S" * 33]},
+        {"sub": "s1", "role": "warehouse", "warehouses": [""]},
+        {"sub": "s1", "role": "warehouse", "warehouses": [["SH01"]]},
+    ):
+        with pytest.raises(AuthenticationFailed):
+            verifier.verify(jwt.encode({**claims, "exp": exp}, SECRET))
