@@ -380,12 +380,9 @@ async def test_credit_that_would_pass_the_balance_ceiling_is_refused(db: str) ->
             external_ref=f"rich-{i}",
             now=now,
         )
-    try:
+    with pytest.raises(InvalidInput) as refused:
         await points_service.award(
             member_external_id="C-RICH", amount=1, reason="r", external_ref="rich-over", now=now
         )
-    except InvalidInput as refused:
-        assert refused.field == "amount"
-    else:
-        raise AssertionError("a credit past the ceiling was accepted")
+    assert refused.value.field == "amount"
     assert (await PointsAccount.get(member__external_id="C-RICH")).balance == MAX_BALANCE
