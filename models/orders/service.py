@@ -22,6 +22,7 @@ from models.errors import (
     DomainError,
     GiftInactive,
     IdempotencyConflict,
+    InsufficientPoints,
     LimitExceeded,
     NotFound,
     OutOfStock,
@@ -35,6 +36,7 @@ from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.ports import Booking, PaymentRequest, PaymentStarter, ShipPlanner, StartedPayment
 from models.payments import settlement
 from models.points import service as points
+from models.points.reads import totals_by_member
 
 
 @dataclass(frozen=True)
@@ -104,30 +106,17 @@ class _Draft:
 
 async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarter | None) -> Placed:
     number = rules.new_order_number(draft.now)
-    payment: StartedPayment | None = None
+    payment = await _start_payment(draft, number, payments) if draft.cash is not None else None
     try:
         async with in_transaction():
             await points.lock_account(member_id=draft.member.id)
             if (first := await _replay(draft.member.id, draft.key, draft.fingerprint)) is not None:
+                if payment is not None and payments is not None:
+                    await payments.abandon(payment.intent_id)
                 return Placed(first, replayed=True, payment=await settlement.started_payment(first))
             await _check_limits(draft)
             ranked = await _ranked_offers(draft, planner)
-            if draft.cash is None:
-                await points.spend(
-                    member_id=draft.member.id,
-                    amount=draft.points,
-                    order_number=number,
-                    reason=f"Redeemed order {number}",
-                    now=draft.now,
-                )
-            else:
-                await points.hold(
-                    member_id=draft.member.id,
-                    amount=draft.points,
-                    order_number=number,
-                    now=draft.now,
-                )
-                payment = await _start_payment(draft, number, payments)
+            await _take_points(draft, number)
             booking = await _reserve_and_book(draft, ranked, planner)
             order, lines = await _write(draft, number, booking, payment)
             if payment is not None:
@@ -140,6 +129,36 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
             await payments.abandon(payment.intent_id)
         raise
     return Placed(order, replayed=False, payment=payment, lines=tuple(lines))
+
+
+async def _take_points(draft: _Draft, number: str) -> None:
+    """Spend the points of a points-only order; hold those of an order awaiting payment."""
+    if draft.cash is None:
+        await points.spend(
+            member_id=draft.member.id,
+            amount=draft.points,
+            order_number=number,
+            reason=f"Redeemed order {number}",
+            now=draft.now,
+        )
+    else:
+        await points.hold(
+            member_id=draft.member.id, amount=draft.points, order_number=number, now=draft.now
+        )
+
+
+async def _precheck_cash_order(draft: _Draft) -> None:
+    """Refuse what would surely fail before asking Stripe for a payment (no locks taken).
+
+    The transaction checks everything again under its locks; this only spares Stripe an
+    intent for an order that has no stock or no points behind it.
+    """
+    await _check_limits(draft)
+    if not await stock.offers(draft.quantities):
+        raise OutOfStock("no warehouse has every line of this order in stock", field="lines")
+    available = (await totals_by_member([draft.member.id]))[0].available
+    if available < draft.points:
+        raise InsufficientPoints(available=available, required=draft.points)
 
 
 async def _replay(member_id: int, key: str, fingerprint: str) -> Order | None:
@@ -241,8 +260,10 @@ async def _reserve_and_book(
 async def _start_payment(
     draft: _Draft, number: str, payments: PaymentStarter | None
 ) -> StartedPayment:
+    """Create the payment before any lock is taken: no network wait inside a transaction."""
     assert payments is not None
     assert draft.cash is not None
+    await _precheck_cash_order(draft)
     return await payments.start(
         PaymentRequest(
             idempotency_key=f"payment_intent:{number}",

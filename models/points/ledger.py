@@ -90,8 +90,8 @@ async def credit(
     Raises InvalidInput when the balance would pass `rules.MAX_BALANCE` (what the API's
     32-bit `Int` can carry).
     """
-    balance = await PointsAccount.filter(member_id=member_id).values_list("balance", flat=True)
-    if balance and int(balance[0]) + amount > rules.MAX_BALANCE:
+    account = await PointsAccount.get_or_none(member_id=member_id).only("id", "balance")
+    if account is not None and int(account.balance) + amount > rules.MAX_BALANCE:
         raise InvalidInput(
             f"the member's balance would pass {rules.MAX_BALANCE:,} points", field="amount"
         )

@@ -316,3 +316,22 @@ async def test_refund_missed_while_stripe_was_down_is_retried_by_the_sweeper(
     assert again.payments_settled == 0
     assert len(stripe.refunds) == 1
     assert (await Payment.get(intent_id=intent_id)).status is PaymentStatus.REFUNDED
+
+
+async def test_cash_order_without_points_or_stock_never_reaches_stripe(
+    api: GraphQLClient, stripe: StripeFake
+) -> None:
+    await cash_mall(api)
+    await member_with_points("C-POOR", 100)
+    variables = {
+        "input": {
+            "idempotencyKey": "poor",
+            "lines": [{"sku": "EL-KBD", "quantity": 1}],
+            "shippingAddress": ADDRESS,
+        }
+    }
+    poor = await api.op("Redeem", variables, auth=member_token("C-POOR"))
+    assert poor.data["redeem"]["errors"][0]["code"] == "INSUFFICIENT_POINTS"
+    too_many = await redeem(api, "many", quantity=6)
+    assert too_many["errors"][0]["code"] == "OUT_OF_STOCK"
+    assert not stripe.intents
