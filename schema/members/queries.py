@@ -6,9 +6,11 @@ import strawberry
 
 from models.actors import Role
 from models.members import service
+from models.points.reads import member_with_totals
 from schema.context import Info
 from schema.members.types import MemberType
 from schema.permissions import IsAdmin, require_role
+from schema.points.types import prime_points_summary
 
 
 @strawberry.type
@@ -16,7 +18,12 @@ class MemberQueries:
     @strawberry.field(description="The signed-in member; created with zero points on first sight.")
     async def me(self, info: Info) -> MemberType:
         actor = require_role(info, Role.MEMBER)
-        return MemberType.from_row(await service.ensure_member(external_id=actor.subject))
+        found = await member_with_totals(actor.subject)
+        if found is None:  # no points yet, maybe not even known yet
+            return MemberType.from_row(await service.ensure_member(external_id=actor.subject))
+        member, totals = found
+        prime_points_summary(info, member.id, totals)
+        return MemberType.from_row(member)
 
     @strawberry.field(permission_classes=[IsAdmin], description="A member by customer number.")
     async def member(self, external_id: str) -> MemberType | None:

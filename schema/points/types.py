@@ -55,6 +55,11 @@ async def load_points_summary(info: Info, member_id: int) -> PointsSummary:
     return summary(member_id, totals)
 
 
+def prime_points_summary(info: Info, member_id: int, totals: reads.Totals) -> None:
+    """Tell the request's loader totals it already has (read together with the member)."""
+    info.context.loaders.of(_totals).prime(member_id, totals)
+
+
 def summary(member_id: int, totals: reads.Totals) -> PointsSummary:
     return PointsSummary(
         member_id=member_id,
