@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy api schema models fulfilment
+	$(BIN)/mypy api schema models fulfilment benchmarks
 
 test-sqlite: $(STAMP)
 	$(BIN)/pytest -q

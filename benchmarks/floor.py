@@ -249,14 +249,23 @@ async def redeem(request: Request) -> Response:
     if subject is None:
         return JSONResponse({"error": "UNAUTHENTICATED"}, status_code=401)
     body = await request.json()
+    try:
+        order = await place_order(pool(request), subject, body)
+    except Refusal as refusal:
+        return refused(refusal.code, 409 if refusal.code == "IDEMPOTENCY_CONFLICT" else 200)
+    return JSONResponse({"data": {"redeem": {"order": order, "errors": []}}})
+
+
+async def place_order(db_pool: asyncpg.Pool, subject: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The floor's redemption: the order's JSON, or `Refusal` with a code."""
     sku, quantity, key = body["sku"], int(body["quantity"]), body["idempotencyKey"]
     address = [body["shippingAddress"].get(name, "") for name in ADDRESS]
     now = datetime.now(UTC)
     number = f"PM{now:%y%m%d}" + "".join(secrets.choice(ALPHABET) for _ in range(6))
-    async with pool(request).acquire() as db:
+    async with db_pool.acquire() as db:
         offer = await db.fetchrow(OFFER, subject, sku, quantity)
         if offer is None or offer["warehouse_id"] is None:
-            return refused("OUT_OF_STOCK")
+            raise Refusal("OUT_OF_STOCK")
         points = offer["points_price"] * quantity
         try:
             async with db.transaction():
@@ -283,11 +292,9 @@ async def redeem(request: Request) -> Response:
                 reserve = (offer["gift_id"], offer["warehouse_id"], quantity, now)
                 if await db.execute(RESERVE, *reserve) == "UPDATE 0":
                     raise Refusal("OUT_OF_STOCK")
-        except Refusal as refusal:
-            return refused(refusal.code)
-        except asyncpg.UniqueViolationError:
-            return refused("IDEMPOTENCY_CONFLICT", 409)
-    order = {
+        except asyncpg.UniqueViolationError as exc:
+            raise Refusal("IDEMPOTENCY_CONFLICT") from exc
+    return {
         "number": number,
         "status": "CONFIRMED",
         "placedAt": now.isoformat(),
@@ -297,7 +304,6 @@ async def redeem(request: Request) -> Response:
         "lines": [{"sku": sku, "name": offer["name"], "quantity": quantity}],
         "shippingAddress": dict(zip(ADDRESS, address, strict=True)),
     }
-    return JSONResponse({"data": {"redeem": {"order": order, "errors": []}}})
 
 
 class Refusal(Exception):

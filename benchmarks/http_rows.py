@@ -49,9 +49,10 @@ def _fetch(url: str, body: dict[str, Any] | None, token: str | None) -> Any:
 
 def same_json(service: Server, floor: Server, op: str, path: str, token: str | None) -> str:
     """'' if the floor answers exactly the service's `data`; else what differs."""
-    variables = {"first": CATALOG_FIRST} if op == "Catalog" else {}
+    variables: dict[str, object] = {"first": CATALOG_FIRST} if op == "Catalog" else {}
     mine = _fetch(service.url + "/graphql", graphql(op, variables), token)
-    floors = _fetch(floor.url + path, None, token)
+    body = graphql(op, variables) if path == "/graphql" else None  # the ceiling speaks GraphQL
+    floors = _fetch(floor.url + path, body, token)
     if mine.get("errors") or mine != floors:
         return f"{op}: floor JSON differs from the service's: {json.dumps(mine)[:300]}"
     return ""
@@ -73,13 +74,16 @@ def read_rows(
     database_url: str, sizes: Sizes, scripts: Scripts, logs: Path, repeat: int
 ) -> dict[str, Series]:
     """Rows 1 and 2: Catalog and Me, requests/s, service and floor alternating."""
-    found = {k: Series() for k in ("catalog", "floor_catalog", "me", "floor_me")}
+    found = {k: Series() for k in ("catalog", "floor_catalog", "me", "floor_me", "ceiling_me")}
     member_token = mint_token(DEV_JWT_SECRET, role=Role.MEMBER, subject=member(3))
     me_tokens = str(scripts.token_file("readers"))
     with (
         serving("service", database_url, logs) as service,
         serving("floor", database_url, logs) as floor,
+        serving("ceiling", database_url, logs) as ceiling,
     ):
+        if differs := same_json(service, ceiling, "Me", "/graphql", member_token):
+            found["ceiling_me"].notes.append(differs)
         for op, path, token in (
             ("Catalog", f"/catalog?first={CATALOG_FIRST}", None),
             ("Me", "/me", member_token),
@@ -91,6 +95,7 @@ def read_rows(
             ("floor_catalog", floor, scripts.floor_catalog(), ()),
             ("me", service, scripts.me(), (me_tokens, "0")),
             ("floor_me", floor, scripts.floor_me(), (me_tokens, "0")),
+            ("ceiling_me", ceiling, scripts.me(), (me_tokens, "0")),
         ]
         for _, server, script, args in plan:
             _warm(script, server, sizes, 64, *args)
@@ -133,7 +138,8 @@ def redeem_rows(
     database_url: str, sizes: Sizes, scripts: Scripts, logs: Path, repeat: int
 ) -> dict[str, Series]:
     """Row 3: hot-gift redemptions/s, service at 64 and 8 clients, floor at 2."""
-    found = {k: Series() for k in ("redeem_64", "redeem_8", "floor_redeem_2")}
+    names = ("redeem_64", "redeem_8", "floor_redeem_2", "ceiling_redeem_2")
+    found = {k: Series() for k in names}
     service_tokens = str(scripts.token_file("redeemers"))
     floor_tokens = str(scripts.token_file("floor-redeemers", floor=True))
     run_id = uuid.uuid4().hex[:8]
@@ -141,11 +147,13 @@ def redeem_rows(
     with (
         serving("service", database_url, logs) as service,
         serving("floor", database_url, logs) as floor,
+        serving("ceiling", database_url, logs) as ceiling,
     ):
         plan = [
             ("redeem_64", service, scripts.redeem(), 64, service_tokens),
             ("redeem_8", service, scripts.redeem(), 8, service_tokens),
             ("floor_redeem_2", floor, scripts.floor_redeem(), 2, floor_tokens),
+            ("ceiling_redeem_2", ceiling, scripts.ceiling_redeem(), 2, floor_tokens),
         ]
         for rep in range(-1 if sizes.warmup_seconds else 0, repeat):
             for name, server, script, clients, token_file in plan:

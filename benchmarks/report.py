@@ -52,7 +52,24 @@ def http_rows(found: dict[str, Any]) -> list[Row]:
                 found[name].notes,
             )
         )
+    if found.get("ceiling_me") and found["ceiling_me"].samples:
+        rows.append(ceiling_row("2c", "Me", found["ceiling_me"], found["floor_me"]))
     return rows
+
+
+def ceiling_row(number: str, label: str, ceiling: Any, floor: Any) -> Row:
+    """What strawberry alone over the floor's SQL reaches: the bound of the row above."""
+    ratio = _ratio(ceiling.median, floor.median)
+    return Row(
+        number,
+        f"{label}: stack ceiling (strawberry over the floor's SQL, no ORM) vs floor",
+        f"{ceiling.median:,.0f}/s",
+        f"{floor.median:,.0f}/s",
+        f"{ratio:.2f}x",
+        "explains the row above",
+        None,
+        ceiling.notes,
+    )
 
 
 def redeem_rows(found: dict[str, Any]) -> list[Row]:
@@ -62,6 +79,12 @@ def redeem_rows(found: dict[str, Any]) -> list[Row]:
     checks = found["checks"]
     vs_floor, vs_8 = _ratio(at64, floor), _ratio(at64, at8)
     correct = checks["oversold"] == 0 and checks["audit_clean"]
+    ceiling = found.get("ceiling_redeem_2")
+    explained = (
+        [ceiling_row("3d", "redeem at 2 clients", ceiling, found["floor_redeem_2"])]
+        if ceiling is not None and ceiling.samples
+        else []
+    )
     return [
         Row(
             "3",
@@ -94,6 +117,7 @@ def redeem_rows(found: dict[str, Any]) -> list[Row]:
             correct,
             [] if correct else [f"oversell/audit: {checks}"],
         ),
+        *explained,
     ]
 
 

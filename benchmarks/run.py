@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def measure(rows: set[int], sizes: Sizes, repeat: int, reuse: bool) -> dict[str,
         rows = rows - WRK_ROWS
     with tempfile.TemporaryDirectory(prefix="pointsmall-bench-") as tmp:
         scripts, logs = Scripts(Path(tmp), sizes), Path(tmp)
-        steps = [
+        steps: list[tuple[int, Callable[[], dict[str, Any]]]] = [
             (4, lambda: {"statements": asyncio.run(inproc_rows.statements(url, sizes))}),
             (1, lambda: http_rows.read_rows(url, sizes, scripts, logs, repeat)),
             (3, lambda: redeem(url, sizes, scripts, logs, repeat)),

@@ -21,6 +21,8 @@ SERVER_CORE = "0"
 POOL = "minsize=4&maxsize=20"
 SERVICE_APP = "api.asgi:app"
 FLOOR_APP = "benchmarks.floor:app"
+CEILING_APP = "benchmarks.ceiling:app"
+APPS = {"service": SERVICE_APP, "floor": FLOOR_APP, "ceiling": CEILING_APP}
 
 
 def pinned(core: str) -> list[str]:
@@ -80,7 +82,8 @@ def _wait_ready(server: Server) -> None:
 
 @contextmanager
 def serving(kind: str, database_url: str, log_dir: Path) -> Iterator[Server]:
-    """Run the service (`kind="service"`) or the floor on `database_url` until the block ends."""
+    """Run the service, the floor or the ceiling (`APPS`) on `database_url` until the block
+    ends."""
     port = _free_port()
     env = {
         **os.environ,
@@ -90,7 +93,7 @@ def serving(kind: str, database_url: str, log_dir: Path) -> Iterator[Server]:
         "DATABASE_URL": f"{database_url}?{POOL}",
         "FLOOR_DATABASE_URL": database_url,
     }
-    app = SERVICE_APP if kind == "service" else FLOOR_APP
+    app = APPS[kind]
     log = log_dir / f"{kind}-{port}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(

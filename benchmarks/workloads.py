@@ -9,6 +9,7 @@ from pathlib import Path
 from api.auth import mint_token
 from api.settings import DEV_JWT_SECRET
 from benchmarks import load
+from benchmarks.ceiling import REDEEM as CEILING_REDEEM
 from benchmarks.sizes import HOT_SKU, Sizes
 from models.actors import Role
 from tests.support.graphql import operation
@@ -106,6 +107,20 @@ class Scripts:
         }
         body = load.redeem_body(template)
         return self._write("floor-redeem.lua", load.rotating("/redeem", body))
+
+    def ceiling_redeem(self) -> Path:
+        template: dict[str, object] = {
+            "query": CEILING_REDEEM,
+            "variables": {
+                "input": {
+                    "idempotencyKey": "__KEY__",
+                    "lines": [{"sku": HOT_SKU, "quantity": 1}],
+                    "shippingAddress": ADDRESS,
+                }
+            },
+        }
+        body = load.redeem_body(template)
+        return self._write("ceiling-redeem.lua", load.rotating("/graphql", body))
 
     def mixed(self) -> Path:
         """One request in twenty is a redemption; the rest are the member app's reads."""
