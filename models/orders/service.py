@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import validation
@@ -80,7 +81,20 @@ async def redeem(
     if cash is not None and payments is None:
         raise PaymentUnavailable("points plus cash payments are not available right now")
     draft = _Draft(member, key, fingerprint, lines, address, gifts, cash, currency, now)
-    return await _place(draft, planner=planner, payments=payments)
+    for attempt in range(1, NUMBER_ATTEMPTS + 1):
+        try:
+            return await _place(draft, planner=planner, payments=payments)
+        except IntegrityError:
+            # The number drawn is taken (six random characters a day: rare, but a campaign
+            # day of 100k orders draws a few), or a twin request with this key committed
+            # first. Everything rolled back: draw again; under the account lock the replay
+            # check then returns the twin's order.
+            if attempt == NUMBER_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+NUMBER_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from models.orders import rules
 from tests.support.catalog import ADDRESS, small_mall
 from tests.support.graphql import GraphQLClient, admin_token, member_token
 from tests.support.members import member_with_points
@@ -200,3 +204,21 @@ async def test_members_see_only_their_own_orders(api: GraphQLClient) -> None:
     assert (await api.op("Order", {"number": number}, auth=admin_token())).data["order"][
         "number"
     ] == number
+
+
+async def test_an_order_number_already_taken_is_drawn_again(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await small_mall(api)
+    await member_with_points("C400", 40_000)
+    token = member_token("C400")
+    first = await api.op("Redeem", redeem_input("n-1", ("HM-MUG", 1)), auth=token)
+    taken = first.data["redeem"]["order"]["number"]
+    fresh = rules.new_order_number(datetime.now(UTC))
+    drawn = iter([taken, fresh])
+    monkeypatch.setattr(rules, "new_order_number", lambda now: next(drawn))
+    second = (await api.op("Redeem", redeem_input("n-2", ("HM-MUG", 1)), auth=token)).data
+    assert second["redeem"]["errors"] == []
+    assert second["redeem"]["order"]["number"] == fresh
+    assert (await points_of(api, "C400"))["balance"] == 40_000 - 2 * 7_800
+    assert await available_stock(api, "HM-MUG") == 8
