@@ -32,9 +32,7 @@ async def member_with_totals(external_id: str) -> tuple[Member, Totals] | None:
     The member app asks for `me { points }` on every screen: one round trip instead of two.
     """
     account = (
-        await PointsAccount.filter(member__external_id=external_id)
-        .select_related("member")
-        .first()
+        await PointsAccount.filter(member__external_id=external_id).select_related("member").first()
     )
     if account is None:
         return None
