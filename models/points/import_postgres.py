@@ -2,8 +2,9 @@
 
 The batch is copied (asyncpg `copy_records_to_table`) into a temporary staging table that
 dies with the transaction; a few statements then do per batch what `award` does per row:
-refs already in the ledger are replays or conflicts, unknown members and their accounts are
-created, the accounts are created or locked and raised in member order, and one statement
+refs already in the ledger are replays or conflicts, unknown members are created, the
+accounts are locked in member order, rows that would take a balance past the ceiling are
+left out as `award` would refuse them, the accounts are created or raised, and one statement
 inserts the entries and their lots. Lookups probe indexes row by row, so a batch costs the
 same however large the ledger has grown. Entries insert with `ON CONFLICT DO NOTHING`, so
 a ref that a concurrent award wrote meanwhile is classified afterwards instead of failing
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from models.points.accruals import Accrual, Stored
+from models.points import rules
+from models.points.accruals import Accrual, Stored, past_ceiling
 
 STAGED_COLUMNS = ("line", "member_external_id", "amount", "external_ref", "reason", "expires_at")
 
@@ -61,6 +63,29 @@ RESOLVE_NEW_MEMBERS = """
 UPDATE points_import_staging AS s
 SET member_id = (SELECT m.id FROM member AS m WHERE m.external_id = s.member_external_id)
 WHERE s.outcome IS NULL AND s.member_id IS NULL
+"""
+
+# The batch's existing accounts, locked in member order before their balances are read.
+LOCK_ACCOUNTS = """
+SELECT a.member_id FROM points_account AS a
+WHERE a.member_id IN (SELECT member_id FROM points_import_staging WHERE outcome IS NULL)
+ORDER BY a.member_id FOR UPDATE
+"""
+
+# Members whose balance the batch would take past the ceiling (almost always none), with
+# their rows in file order, so that exactly the rows `award` would refuse are left out.
+NEAR_CEILING = """
+SELECT COALESCE(MAX(a.balance), 0) AS balance,
+       array_agg(s.external_ref ORDER BY s.line) AS refs,
+       array_agg(s.amount ORDER BY s.line) AS amounts
+FROM points_import_staging AS s LEFT JOIN points_account AS a ON a.member_id = s.member_id
+WHERE s.outcome IS NULL
+GROUP BY s.member_id
+HAVING COALESCE(MAX(a.balance), 0) + SUM(s.amount) > $1
+"""
+
+MARK_OVER_CEILING = """
+UPDATE points_import_staging SET outcome = 'ceiling' WHERE external_ref = ANY($1::varchar[])
 """
 
 # Creates, locks and raises the accounts in one statement, in member order (so two imports
@@ -132,6 +157,13 @@ async def store_batch(connection: Any, accruals: Sequence[Accrual], *, now: date
     await connection.execute(LOOKUP)
     await connection.execute(CREATE_MEMBERS, now)
     await connection.execute(RESOLVE_NEW_MEMBERS)
+    await connection.execute(LOCK_ACCOUNTS)
+    over: set[str] = set()
+    for member in await connection.fetch(NEAR_CEILING, rules.MAX_BALANCE):
+        in_order = zip(member["refs"], member["amounts"], strict=True)
+        over |= past_ceiling(int(member["balance"]), in_order)
+    if over:
+        await connection.execute(MARK_OVER_CEILING, sorted(over))
     await connection.execute(RAISE_ACCOUNTS, now)
     await connection.execute(CREDIT, now)
     counts = await _outcomes(connection)
@@ -144,6 +176,7 @@ async def store_batch(connection: Any, accruals: Sequence[Accrual], *, now: date
         imported=counts.get("imported", 0),
         replayed=counts.get("replayed", 0),
         conflicting=frozenset(row["external_ref"] for row in rows),
+        over_ceiling=frozenset(over),
     )
 
 

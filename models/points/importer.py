@@ -33,6 +33,8 @@ from models.points.accruals import (
     Stored,
     conflict,
     deduplicate,
+    over_ceiling,
+    past_ceiling,
     read_accruals,
 )
 from models.points.models import EntryKind, PointsAccount, PointsEntry, PointsLot
@@ -122,6 +124,7 @@ async def _import_round(
         imported=sum(part.imported for part in parts),
         replayed=sum(part.replayed for part in parts),
         conflicting=frozenset().union(*(part.conflicting for part in parts)),
+        over_ceiling=frozenset().union(*(part.over_ceiling for part in parts)),
     )
     rejected += unique.conflicts
     rejected += [
@@ -129,9 +132,14 @@ async def _import_round(
         for row in [*unique.fresh, *unique.repeats]
         if row.external_ref in stored.conflicting
     ]
+    rejected += [
+        over_ceiling(row.line)
+        for row in [*unique.fresh, *unique.repeats]
+        if row.external_ref in stored.over_ceiling
+    ]
     report.imported += stored.imported
     report.already_imported += stored.replayed + sum(
-        row.external_ref not in stored.conflicting for row in unique.repeats
+        row.external_ref not in stored.conflicting | stored.over_ceiling for row in unique.repeats
     )
     report.rejected += sorted(rejected, key=lambda rejection: rejection.line)
 
@@ -172,9 +180,8 @@ async def _store_orm(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
             replayed += 1
         else:
             conflicting.add(accrual.external_ref)
-    if fresh:
-        await _credit_all(fresh, now=now)
-    return Stored(len(fresh), replayed, frozenset(conflicting))
+    over = await _credit_all(fresh, now=now) if fresh else set()
+    return Stored(len(fresh) - len(over), replayed, frozenset(conflicting), frozenset(over))
 
 
 async def _known_refs(refs: Sequence[str]) -> dict[str, tuple[str, int, EntryKind]]:
@@ -187,9 +194,17 @@ async def _known_refs(refs: Sequence[str]) -> dict[str, tuple[str, int, EntryKin
     return known
 
 
-async def _credit_all(accruals: Sequence[Accrual], *, now: datetime) -> None:
+async def _credit_all(accruals: Sequence[Accrual], *, now: datetime) -> set[str]:
+    """Credit the accruals; returns the refs left out for passing the balance ceiling."""
     member_ids = await _ensure_members({a.member_external_id for a in accruals})
     accounts = await _lock_accounts(sorted(set(member_ids.values())))
+    rows_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for a in accruals:
+        rows_of[member_ids[a.member_external_id]].append((a.external_ref, a.amount))
+    over: set[str] = set()
+    for account in accounts:
+        over |= past_ceiling(int(account.balance), rows_of[account.member_id])
+    accruals = [a for a in accruals if a.external_ref not in over]
     await PointsEntry.bulk_create(
         [
             PointsEntry(
@@ -223,6 +238,7 @@ async def _credit_all(accruals: Sequence[Accrual], *, now: datetime) -> None:
     for account in accounts:
         account.balance += totals[account.member_id]
     await PointsAccount.bulk_update(accounts, fields=["balance"], batch_size=IN_CHUNK)
+    return over
 
 
 async def _ensure_members(external_ids: set[str]) -> dict[str, int]:

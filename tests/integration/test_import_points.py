@@ -132,6 +132,37 @@ async def test_rows_conflicting_with_earlier_awards_are_rejected_and_others_repl
     assert await audit() == []
 
 
+@pytest.mark.parametrize("batch_size", [1000, 7])
+async def test_rows_past_the_balance_ceiling_are_rejected_as_award_would(
+    db: str, tmp_path: Path, batch_size: int
+) -> None:
+    rows = [["RICH", "10000000", f"big-{n}", "", ""] for n in range(199)]  # 1,990,000,000
+    rows += [
+        ["RICH", "9999999", "almost", "", ""],  # line 201: 1,999,999,999
+        ["RICH", "5", "too-much", "", ""],  # line 202: would pass 2,000,000,000
+        ["OTHER", "5", "other", "", ""],  # line 203: another member, unaffected
+        ["RICH", "1", "exactly", "", ""],  # line 204: 2,000,000,000 fits
+        ["RICH", "1", "one-more", "", ""],  # line 205: would pass
+    ]
+    path = write_rows(tmp_path / "rich.csv", rows)
+    report = await run_import(path, batch_size=batch_size)
+    assert [(r.line, r.code) for r in report.rejected] == [
+        (202, "INVALID_INPUT"),
+        (205, "INVALID_INPUT"),
+    ]
+    assert "2,000,000,000" in report.rejected[0].reason
+    assert (report.imported, report.already_imported) == (202, 0)
+    rich = await PointsAccount.get(member__external_id="RICH")
+    assert rich.balance == 2_000_000_000
+    assert (await PointsAccount.get(member__external_id="OTHER")).balance == 5
+    assert not await PointsEntry.filter(external_ref__in=["too-much", "one-more"]).exists()
+    assert await audit() == []
+    again = await run_import(path, batch_size=batch_size)
+    assert (again.imported, again.already_imported) == (0, 202)
+    assert [r.line for r in again.rejected] == [202, 205]
+    assert (await PointsAccount.get(member__external_id="RICH")).balance == 2_000_000_000
+
+
 async def test_a_file_without_the_required_columns_is_refused(db: str, tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text("member,points\nC1,5\n", encoding="utf-8")
