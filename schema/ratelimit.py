@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from strawberry.permission import BasePermission
 
@@ -17,9 +17,15 @@ from schema.context import Info
 
 @dataclass(frozen=True)
 class WriteLimit:
-    """Writes per minute for each member; staff and admins get ten times as many."""
+    """Writes per minute for each member; staff and admins get ten times as many.
 
-    limiter: MovingWindowRateLimiter
+    A sliding window counter (two counters a key, the previous minute's weighted by how much
+    of it still falls in the window) rather than a moving window: `limits`' in-memory
+    moving window keeps a list of timestamps a key and sweeps every key through a thread
+    hop on each expiry pass, about 7 % of a redemption's CPU with 20k members writing.
+    """
+
+    limiter: SlidingWindowCounterRateLimiter
     member_rate: RateLimitItem
     staff_rate: RateLimitItem
 
@@ -27,7 +33,7 @@ class WriteLimit:
     def per_minute(cls, writes: int, storage_uri: str = "memory://") -> WriteLimit:
         storage = storage_from_string(f"async+{storage_uri}")
         return cls(
-            MovingWindowRateLimiter(storage),
+            SlidingWindowCounterRateLimiter(storage),
             RateLimitItemPerMinute(writes),
             RateLimitItemPerMinute(writes * 10),
         )
