@@ -3,9 +3,9 @@
 Not a comparison of the issue's table but its explanation. The same starlette + asyncpg
 + hand-written statements as `benchmarks.floor`, with strawberry's GraphQL execution in
 front instead of a hand-built JSON answer: no ORM, no middleware, no limits, no logging,
-no metrics, no ship-slot booking; only strawberry's parser and validation caches. What this answers per second is the most a strawberry
-service can do for `Me` and for the floor's redemption on this machine; its ratio to the
-floor bounds rows 2 and 3.
+no metrics, no ship-slot booking; only strawberry's parser and validation caches. What
+this answers per second is the most a strawberry service can do for `Me` and for the
+floor's redemption on this machine; its ratio to the floor bounds rows 2 and 3.
 """
 
 from __future__ import annotations
