@@ -3,11 +3,13 @@
 Both listen to this process's bus (`models.events.LOCAL`, which `fulfilment.notify` feeds
 from PostgreSQL) from before their first read, so no change between the check and the
 first notice is missed. A notice carries only an id: each one is answered with rows read
-fresh from the database, and a notice that finds nothing new yields nothing.
+fresh from the database, and a notice that finds nothing new yields nothing. `RESYNC`
+(notices may have been lost) is answered like a notice about everything followed.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +19,7 @@ from models import validation
 from models.actors import Actor
 from models.catalog.models import Warehouse
 from models.errors import NotFound
-from models.events import ALERTS, LOCAL, ORDERS, InProcessBus
+from models.events import ALERTS, LOCAL, ORDERS, RESYNC, InProcessBus
 from models.orders.models import Order
 from models.orders.reads import visible_order
 
@@ -38,7 +40,7 @@ async def order_changes(
             raise NotFound(f"no order {number!r}", field="number")
         seen = await _version(order)
         async for payload in notices:
-            if payload != order.number:
+            if payload not in (order.number, RESYNC):
                 continue
             order = await Order.get(id=order.id)
             version = await _version(order)
@@ -63,9 +65,41 @@ async def warehouse_alerts(
             warehouse = await Warehouse.get_or_none(code=warehouse_code)
         if warehouse is None:
             raise NotFound(f"no warehouse {warehouse_code!r}", field="warehouse_code")
+        latest = await Alert.filter(warehouse_id=warehouse.id).order_by("-id").first()
+        sent = _Sent(latest.id if latest else 0)
         async for payload in notices:
-            if not payload.isdigit():
+            if payload == RESYNC:
+                missed = Alert.filter(warehouse_id=warehouse.id, id__gt=sent.high)
+                raised = [a for a in await missed.order_by("id") if a.id not in sent]
+            elif payload.isdigit() and int(payload) not in sent:
+                alert = await Alert.get_or_none(id=int(payload), warehouse_id=warehouse.id)
+                raised = [] if alert is None else [alert]
+            else:
                 continue
-            alert = await Alert.get_or_none(id=int(payload), warehouse_id=warehouse.id)
-            if alert is not None:
+            for alert in raised:
+                sent.add(alert.id)
                 yield RaisedAlert(alert, await Order.get(id=alert.order_id))
+
+
+class _Sent:
+    """The alerts a subscription sent: a resync asks for those above `high` (the newest id
+    sent, or the newest at the start); the recent ones are remembered so that neither a
+    resync nor a late notice sends one twice. (An alert whose transaction committed late
+    with an id below `high`, while the listener was away, is not found by a resync.)"""
+
+    KEEP = 1000
+
+    def __init__(self, high: int) -> None:
+        self.high = high
+        self._recent: deque[int] = deque(maxlen=self.KEEP)
+        self._ids: set[int] = set()
+
+    def __contains__(self, alert_id: object) -> bool:
+        return alert_id in self._ids
+
+    def add(self, alert_id: int) -> None:
+        if len(self._recent) == self.KEEP:
+            self._ids.discard(self._recent[0])
+        self._recent.append(alert_id)
+        self._ids.add(alert_id)
+        self.high = max(self.high, alert_id)

@@ -3,8 +3,9 @@
 One dedicated asyncpg connection per process listens on the order and alert channels and
 hands each notice to `LOCAL.deliver`. If the connection drops (a restart, a failover, an
 idle timeout) the listener reconnects with exponential backoff; a periodic ping notices a
-connection that died silently. Notices sent while it was disconnected are lost, as
-PostgreSQL keeps none for absent listeners.
+connection that died silently. PostgreSQL keeps no notices for absent listeners, so each
+time it is listening again the listener delivers `RESYNC` on every channel: subscribers
+read what they follow again and send what changed meanwhile, caches drop.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from models.events import ALERTS, CATALOG, LOCAL, ORDERS, InProcessBus
+from models.events import ALERTS, CATALOG, LOCAL, ORDERS, RESYNC, InProcessBus
 
 log = logging.getLogger("pointsmall.notify")
 
@@ -95,6 +96,8 @@ class NotificationListener:
             self.connections += 1
             self.server_pid = connection.get_server_pid()
             self._connected.set()
+            for channel in self._channels:  # what happened while nobody listened
+                self._bus.deliver(channel, RESYNC)
             while not connection.is_closed():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), self._ping_interval)

@@ -22,6 +22,9 @@ from tortoise import connections
 ORDERS = "pointsmall_orders"
 ALERTS = "pointsmall_alerts"
 CATALOG = "pointsmall_catalog"
+# Delivered on every channel when notices may have been lost (the LISTEN connection came
+# back after a drop): subscribers read again whatever they follow, caches drop.
+RESYNC = "*"
 
 Watcher = Callable[[str, str], None]
 

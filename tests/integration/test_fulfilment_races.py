@@ -14,7 +14,7 @@ from fulfilment.notify import listening
 from fulfilment.planning import Planner
 from fulfilment.sweeper import SweepPolicy, sweep
 from models.errors import DomainError
-from models.events import LOCAL, ORDERS, announce
+from models.events import LOCAL, ORDERS, RESYNC, announce
 from models.orders.models import Order
 from models.points.audit import audit
 from models.points.models import EntryKind, PointsAccount, PointsEntry
@@ -85,14 +85,17 @@ async def test_the_listener_reconnects_when_its_connection_drops(db: str) -> Non
         assert listener.connected
         assert listener.server_pid is not None
         killed = listener.server_pid
-        await connections.get("default").execute_query("SELECT pg_terminate_backend($1)", [killed])
-        for _ in range(100):
-            if listener.connected and listener.server_pid != killed:
-                break
-            await asyncio.sleep(0.05)
-        assert listener.connections == 2
-        assert listener.server_pid != killed
         with LOCAL.listen(ORDERS) as notices:
+            sql = "SELECT pg_terminate_backend($1)"
+            await connections.get("default").execute_query(sql, [killed])
+            for _ in range(100):
+                if listener.connected and listener.server_pid != killed:
+                    break
+                await asyncio.sleep(0.05)
+            assert listener.connections == 2
+            assert listener.server_pid != killed
+            # Whatever was announced while it was away is lost: subscribers are told so.
+            assert await asyncio.wait_for(anext(notices), 5) == RESYNC
             async with in_transaction():
                 await announce(ORDERS, "PM-AFTER-RECONNECT")
             assert await asyncio.wait_for(anext(notices), 5) == "PM-AFTER-RECONNECT"
