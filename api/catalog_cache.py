@@ -30,7 +30,14 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from prometheus_client import Counter
 
+ANSWERS = Counter(
+    "pointsmall_catalog_answers_total",
+    "Public catalog reads by how they were answered: cached, shared (waited for another "
+    "request computing the same answer) or computed.",
+    ["source"],
+)
 PUBLIC_ROOT_FIELDS = frozenset({"gifts", "categories", "gift", "__typename"})
 MAX_BODY_BYTES = 256 * 1024
 

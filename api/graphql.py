@@ -14,7 +14,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import AuthenticationFailed, TokenVerifier, bearer_token
-from api.catalog_cache import CatalogCache, cache_key
+from api.catalog_cache import ANSWERS, CatalogCache, cache_key
 from models.actors import Role
 from schema.context import Context, Services
 from schema.root import Schema
@@ -56,10 +56,14 @@ class GraphQLApp(GraphQL[Context, None]):
         if key is None:
             await (await self._respond(request))(scope, receive, send)
             return
-        body = cache.get(key) or await cache.wait(key)
+        body, source = cache.get(key), "cached"
+        if body is None:
+            body, source = await cache.wait(key), "shared"
         if body is not None:
+            ANSWERS.labels(source).inc()
             await Response(body, media_type="application/json")(scope, receive, send)
             return
+        ANSWERS.labels("computed").inc()
         with cache.computing(key) as done:
             version, born = cache.version, cache.clock()
             response = await self._respond(request)  # reads the body the key already read

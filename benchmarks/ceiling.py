@@ -217,7 +217,11 @@ class CeilingGraphQL(GraphQL[dict[str, Any], None]):
 
 # strawberry's own caches of parsed and validated documents: without them every request
 # would validate its document again, and the ceiling would sit below the service.
-SCHEMA = strawberry.Schema(Query, Mutation, extensions=[ParserCache(), ValidationCache()])
+SCHEMA = strawberry.Schema(
+    Query,
+    Mutation,
+    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+)
 
 
 async def readyz(request: Request) -> Response:

@@ -33,8 +33,14 @@ async def test_metrics_count_operations_refusals_and_redemptions(api: GraphQLCli
         }
     }
     await api.op("Redeem", variables, auth=member_token("C-MET"))
+    answers = "pointsmall_catalog_answers_total"
+    computed_before = sample_or_zero(before, answers, source="computed")
+    cached_before = sample_or_zero(before, answers, source="cached")
     await api.op("Catalog", {"first": 5})
+    await api.op("Catalog", {"first": 5})  # the same answer, from the cache
     after = (await api.http.get("/metrics")).text
+    assert sample(after, answers, source="computed") == computed_before + 1
+    assert sample(after, answers, source="cached") == cached_before + 1
     assert sample(after, refusals, code="INSUFFICIENT_POINTS") == refused_before + 1
     assert sample(after, "pointsmall_redemptions_total", outcome="refused") >= 1
     timed = "pointsmall_graphql_operation_seconds_count"
