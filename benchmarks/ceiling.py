@@ -10,23 +10,26 @@ floor's redemption on this machine; its ratio to the floor bounds rows 2 and 3.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import strawberry
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
 
-from benchmarks.floor import EXPIRING, ME, Refusal, global_id, member_of, place_order
+from benchmarks.floor import (
+    EXPIRING,
+    ME,
+    Refusal,
+    global_id,
+    lifespan,
+    member_of,
+    place_order,
+    readyz,
+)
 
 
 @strawberry.type
@@ -222,23 +225,6 @@ SCHEMA = strawberry.Schema(
     Mutation,
     extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
 )
-
-
-async def readyz(request: Request) -> Response:
-    async with request.app.state.pool.acquire() as db:
-        await db.fetchval("SELECT 1")
-    return JSONResponse({"status": "ok"})
-
-
-@asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    url = os.environ["FLOOR_DATABASE_URL"]
-    dsn = "postgresql://" + url.split("://", 1)[1].split("?", 1)[0]
-    app.state.pool = await asyncpg.create_pool(dsn, min_size=4, max_size=20)
-    try:
-        yield
-    finally:
-        await app.state.pool.close()
 
 
 app = Starlette(
