@@ -128,6 +128,8 @@ def create_app(
                 yield
         finally:
             await gateway.close()
+            if services.write_limit is not None:
+                await services.write_limit.close()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

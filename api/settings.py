@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings
 
@@ -55,9 +57,18 @@ class Settings:
         return self.app_env == "production"
 
     def check(self) -> None:
-        """Refuse production with development secrets; raises SettingsError saying why."""
-        if not self.production:
-            return
+        """Refuse settings the service cannot run with, and production with development
+        secrets; raises SettingsError saying why."""
+        problems = []
+        if self.rate_limit_per_minute > 0 and (why := _storage_problem(self.rate_limit_storage)):
+            problems.append(f"RATE_LIMIT_STORAGE {why}")
+        if self.production:
+            problems += self._production_problems()
+        if problems:
+            context = " with APP_ENV=production" if self.production else ""
+            raise SettingsError(f"refusing to start{context}: " + "; ".join(problems))
+
+    def _production_problems(self) -> list[str]:
         problems = []
         if not self.database_url_set:
             problems.append("DATABASE_URL is not set")
@@ -69,8 +80,17 @@ class Settings:
             problems.append("STRIPE_WEBHOOK_SECRET is the development secret")
         if self.stripe_api_key == DEV_STRIPE_API_KEY:
             problems.append("STRIPE_API_KEY is the development key")
-        if problems:
-            raise SettingsError("refusing to start with APP_ENV=production: " + "; ".join(problems))
+        return problems
+
+
+def _storage_problem(uri: str) -> str | None:
+    """Why `limits` cannot count in `uri` (its scheme only: the URI may hold a password)."""
+    try:
+        storage_from_string(f"async+{uri}")
+    except ConfigurationError as exc:
+        shown = f"{uri.split('://', 1)[0]}://..."
+        return f"({shown}) cannot be used: {str(exc).replace(uri, shown)}"
+    return None
 
 
 def _carrier_secrets(raw: str) -> dict[str, str]:

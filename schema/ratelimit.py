@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from strawberry.permission import BasePermission
 
 from models.actors import Actor, Role
 from models.errors import RateLimited
 from schema.context import Info
+
+log = logging.getLogger("pointsmall.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -31,16 +35,32 @@ class WriteLimit:
 
     @classmethod
     def per_minute(cls, writes: int, storage_uri: str = "memory://") -> WriteLimit:
-        storage = storage_from_string(f"async+{storage_uri}")
+        storage = storage_from_string(f"async+{storage_uri}", wrap_exceptions=True)
         return cls(
             SlidingWindowCounterRateLimiter(storage),
             RateLimitItemPerMinute(writes),
             RateLimitItemPerMinute(writes * 10),
         )
 
+    async def close(self) -> None:
+        """Close the storage's connections, if it keeps any (Redis); memory keeps none.
+
+        `limits` has no close of its own: its Redis bridge holds the client as `storage`."""
+        client = getattr(getattr(self.limiter.storage, "bridge", None), "storage", None)
+        pool = getattr(client, "connection_pool", None)
+        if pool is not None:
+            pool.disconnect()
+
     async def allow(self, actor: Actor) -> bool:
+        """Count the write; False once over the limit. If the count cannot be kept (Redis
+        is unreachable) the write goes ahead: the limit guards against floods, and a
+        member's redemption must not fail because a counter is away."""
         rate = self.member_rate if actor.role is Role.MEMBER else self.staff_rate
-        return await self.limiter.hit(rate, actor.role.value, actor.subject)
+        try:
+            return await self.limiter.hit(rate, actor.role.value, actor.subject)
+        except StorageError as exc:
+            log.warning("write limit not counted, the write goes ahead: %s", exc.storage_error)
+            return True
 
 
 class WithinRateLimit(BasePermission):

@@ -49,3 +49,22 @@ def test_production_refuses_short_secret() -> None:
 def test_carrier_secrets_parse_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARRIER_SECRETS", "sf=abc, yto=def")
     assert load_settings().carrier_secrets == {"SF": "abc", "YTO": "def"}
+
+
+@pytest.mark.parametrize("app_env", ["development", "production"])
+def test_an_unusable_rate_limit_storage_is_refused_without_its_password(app_env: str) -> None:
+    settings = Settings(
+        app_env=app_env,
+        database_url_set=True,
+        jwt_secret="s" * 48,
+        stripe_api_key="sk_live_x",
+        stripe_webhook_secret="whsec_real",
+        rate_limit_storage="nosuch://:hunter2@cache:6379",
+    )
+    with pytest.raises(SettingsError, match="RATE_LIMIT_STORAGE") as refused:
+        settings.check()
+    assert "hunter2" not in str(refused.value)
+
+
+def test_redis_rate_limit_storage_is_accepted() -> None:
+    Settings(rate_limit_storage="redis://127.0.0.1:6379/0").check()  # its client is installed
