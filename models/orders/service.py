@@ -84,7 +84,7 @@ async def redeem(
     for attempt in range(1, NUMBER_ATTEMPTS + 1):
         try:
             return await _place(draft, planner=planner, payments=payments)
-        except IntegrityError:
+        except (IntegrityError, _NumberTaken):
             # The number drawn is taken (six random characters a day: rare, but a campaign
             # day of 100k orders draws a few), or a twin request with this key committed
             # first. Everything rolled back: draw again; under the account lock the replay
@@ -95,6 +95,10 @@ async def redeem(
 
 
 NUMBER_ATTEMPTS = 3
+
+
+class _NumberTaken(Exception):
+    """The order number drawn belongs to an earlier order."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,10 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
                 return Placed(first, replayed=True, payment=await settlement.started_payment(first))
             await _check_limits(draft)
             ranked = await _ranked_offers(draft, planner)
-            await _take_points(draft, number)
+            try:
+                await _take_points(draft, number)
+            except IdempotencyConflict as exc:  # the points ledger knows this number already
+                raise _NumberTaken(number) from exc
             booking = await _reserve_and_book(draft, ranked, planner)
             order, lines = await _write(draft, number, booking, payment)
             if payment is not None:

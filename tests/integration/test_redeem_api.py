@@ -222,3 +222,21 @@ async def test_an_order_number_already_taken_is_drawn_again(
     assert second["redeem"]["order"]["number"] == fresh
     assert (await points_of(api, "C400"))["balance"] == 40_000 - 2 * 7_800
     assert await available_stock(api, "HM-MUG") == 8
+
+
+async def test_an_order_number_another_member_used_is_drawn_again(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await small_mall(api)
+    await member_with_points("C401", 40_000)
+    await member_with_points("C402", 40_000)
+    first = await api.op("Redeem", redeem_input("o-1", ("HM-MUG", 1)), auth=member_token("C401"))
+    taken = first.data["redeem"]["order"]["number"]  # its REDEEM entry carries the number
+    fresh = rules.new_order_number(datetime.now(UTC))
+    drawn = iter([taken, fresh])
+    monkeypatch.setattr(rules, "new_order_number", lambda now: next(drawn))
+    second = await api.op("Redeem", redeem_input("o-2", ("EL-PB10K", 1)), auth=member_token("C402"))
+    assert second.data["redeem"]["errors"] == []
+    assert second.data["redeem"]["order"]["number"] == fresh
+    assert (await points_of(api, "C402"))["balance"] == 40_000 - 6_900
+    assert (await points_of(api, "C401"))["balance"] == 40_000 - 7_800
