@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -30,6 +31,8 @@ from models.payments.gateway import StripeGateway
 from schema.context import Services
 from schema.ratelimit import WriteLimit
 from schema.root import Limits, build_schema
+
+log = logging.getLogger("pointsmall.app")
 
 
 def log_secrets(settings: Settings) -> list[str]:
@@ -91,6 +94,11 @@ def create_app(
     settings = settings or load_settings()
     settings.check()
     configure_logging(settings.log_level, secrets=log_secrets(settings))
+    if settings.production and settings.rate_limit_storage.startswith("memory:"):
+        log.warning(
+            "RATE_LIMIT_STORAGE is in memory: each process counts on its own, and the sweep "
+            "of expired counts grows with the members writing; use redis:// in production"
+        )
     gateway = StripeGateway(
         api_key=settings.stripe_api_key,
         api_base=settings.stripe_api_base,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from api.app import create_app
 from tests.support.graphql import GraphQLClient
@@ -82,3 +83,23 @@ async def test_many_aliases_are_refused(api: GraphQLClient) -> None:
     result = await api.query("{ " + aliases + " }")
     assert result.body.get("errors")
     assert "aliases" in result.body["errors"][0]["message"].lower()
+
+
+@pytest.mark.parametrize(
+    ("storage", "warned"), [("memory://", True), ("redis://127.0.0.1:6379/0", False)]
+)
+async def test_production_warns_of_an_in_memory_write_limit(
+    db: str, caplog: pytest.LogCaptureFixture, storage: str, warned: bool
+) -> None:
+    settings = settings_for(
+        db,
+        app_env="production",
+        jwt_secret="p" * 40,
+        stripe_api_key="sk_live_x",
+        stripe_webhook_secret="whsec_live",
+        rate_limit_storage=storage,
+    )
+    app = create_app(settings, manage_database=False)
+    await app.state.services.payments.close()
+    await app.state.services.write_limit.close()
+    assert ("RATE_LIMIT_STORAGE is in memory" in caplog.text) is warned
