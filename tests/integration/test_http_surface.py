@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 from api.app import create_app
+from api.settings import Settings
 from tests.support.graphql import GraphQLClient
 from tests.support.settings import settings_for
 
@@ -30,15 +33,20 @@ async def test_graphiql_is_served_in_development(api: GraphQLClient) -> None:
     assert "graphiql" in page.text.lower()
 
 
-async def test_production_serves_no_graphiql_and_no_introspection(db: str) -> None:
-    settings = settings_for(
+def production(db: str, **overrides: Any) -> Settings:
+    """Production settings with real-looking secrets on the test database."""
+    return settings_for(
         db,
         app_env="production",
         jwt_secret="p" * 40,
         stripe_api_key="sk_live_x",
         stripe_webhook_secret="whsec_live",
+        **overrides,
     )
-    app = create_app(settings, manage_database=False)
+
+
+async def test_production_serves_no_graphiql_and_no_introspection(db: str) -> None:
+    app = create_app(production(db), manage_database=False)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as http:
@@ -91,15 +99,7 @@ async def test_many_aliases_are_refused(api: GraphQLClient) -> None:
 async def test_production_warns_of_an_in_memory_write_limit(
     db: str, caplog: pytest.LogCaptureFixture, storage: str, warned: bool
 ) -> None:
-    settings = settings_for(
-        db,
-        app_env="production",
-        jwt_secret="p" * 40,
-        stripe_api_key="sk_live_x",
-        stripe_webhook_secret="whsec_live",
-        rate_limit_storage=storage,
-    )
-    app = create_app(settings, manage_database=False)
+    app = create_app(production(db, rate_limit_storage=storage), manage_database=False)
     await app.state.services.payments.close()
     await app.state.services.write_limit.close()
     assert ("RATE_LIMIT_STORAGE is in memory" in caplog.text) is warned
