@@ -6,6 +6,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import validation
+from models.actors import Actor, Role
 from models.members.models import Member, Tier
 
 
@@ -55,3 +56,12 @@ async def members_by_ids(ids: list[int]) -> list[Member | None]:
     """Members in the order of `ids` (for DataLoaders)."""
     found = {m.id: m for m in await Member.filter(id__in=ids)}
     return [found.get(i) for i in ids]
+
+
+def may_see(actor: Actor | None, member: Member) -> bool:
+    """Admins see every member; a member sees only themself."""
+    if actor is None:
+        return False
+    return actor.role is Role.ADMIN or (
+        actor.role is Role.MEMBER and actor.subject == member.external_id
+    )

@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from models.actors import Actor, Role
 from models.members import service
 from models.members.models import Member, Tier
 from schema.context import Info
@@ -65,16 +64,7 @@ class MemberType(relay.Node):
         by_id = {row.id: row for row in rows if row is not None}
         return [
             cls.from_row(row)
-            if (row := by_id.get(i or 0)) is not None and may_see(actor, row)
+            if (row := by_id.get(i or 0)) is not None and service.may_see(actor, row)
             else None
             for i in ids
         ]
-
-
-def may_see(actor: Actor | None, member: Member) -> bool:
-    """Admins see every member; a member sees only themself."""
-    if actor is None:
-        return False
-    return actor.role is Role.ADMIN or (
-        actor.role is Role.MEMBER and actor.subject == member.external_id
-    )
