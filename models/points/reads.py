@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from models.errors import InvalidInput
 from models.members.models import Member
 from models.points.models import PointsAccount, PointsEntry, PointsLot
+
+MAX_EXPIRING_WINDOW_DAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,12 @@ async def member_with_totals(external_id: str) -> tuple[Member, Totals] | None:
     return account.member, Totals(int(account.balance), int(account.held))
 
 
+async def available_points(*, external_id: str) -> int:
+    """What a member can spend now (zero for a member not known yet)."""
+    found = await member_with_totals(external_id)
+    return 0 if found is None else found[1].available
+
+
 async def totals_by_member(member_ids: Sequence[int]) -> list[Totals]:
     """Balance and held of each member (zero for a member without an account yet)."""
     rows = await PointsAccount.filter(member_id__in=list(member_ids)).values_list(
@@ -51,8 +60,14 @@ async def totals_by_member(member_ids: Sequence[int]) -> list[Totals]:
 async def expiring_points(*, member_id: int, now: datetime, within_days: int) -> list[Expiring]:
     """Points expiring in the next `within_days` days, grouped by moment, soonest first.
 
-    Held points are left out: they never expire under an open order.
+    Held points are left out: they never expire under an open order. Raises InvalidInput
+    for a window outside 0..MAX_EXPIRING_WINDOW_DAYS (ten years; longer is no question a
+    member asks, and the date arithmetic would overflow).
     """
+    if not 0 <= within_days <= MAX_EXPIRING_WINDOW_DAYS:
+        raise InvalidInput(
+            f"withinDays must be between 0 and {MAX_EXPIRING_WINDOW_DAYS}", field="within_days"
+        )
     horizon = now + timedelta(days=within_days)
     lots = (
         await PointsLot.filter(

@@ -7,8 +7,7 @@ import strawberry
 from models.actors import Role
 from models.catalog import reads
 from models.catalog.service import GiftFilter, GiftSort
-from models.members.service import find_member
-from models.points.reads import totals_by_member
+from models.points.reads import available_points
 from schema.catalog.types import CategoryType, GiftType
 from schema.context import Info
 from schema.pagination import Connection, connection
@@ -30,11 +29,7 @@ class GiftFilterInput:
 
 
 async def _affordable_limit(info: Info) -> int:
-    actor = require_role(info, Role.MEMBER)
-    member = await find_member(external_id=actor.subject)
-    if member is None:
-        return 0
-    return (await totals_by_member([member.id]))[0].available
+    return await available_points(external_id=require_role(info, Role.MEMBER).subject)
 
 
 @strawberry.type

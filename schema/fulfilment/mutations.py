@@ -9,7 +9,7 @@ from models.actors import Role
 from models.orders import lifecycle
 from models.orders.models import OrderStatus
 from schema.context import Info
-from schema.errors import attempt
+from schema.errors import UserError, attempt
 from schema.fulfilment.types import (
     MarkPackedPayload,
     OrderActionInput,
@@ -27,29 +27,13 @@ from schema.permissions import IsStaff, require_role
 class FulfilmentMutations:
     @strawberry.mutation(permission_classes=[IsStaff], description="CONFIRMED -> PICKING.")
     async def start_picking(self, info: Info, input: OrderActionInput) -> StartPickingPayload:
-        outcome = await attempt(
-            lifecycle.advance(
-                number=input.order_number,
-                to=OrderStatus.PICKING,
-                actor=require_role(info, Role.WAREHOUSE, Role.ADMIN),
-                now=info.context.now(),
-            )
-        )
-        order = OrderType.from_row(outcome.value) if outcome.value else None
-        return StartPickingPayload(order=order, errors=outcome.errors)
+        order, errors = await _advance(info, input.order_number, OrderStatus.PICKING)
+        return StartPickingPayload(order=order, errors=errors)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="PICKING -> PACKED.")
     async def mark_packed(self, info: Info, input: OrderActionInput) -> MarkPackedPayload:
-        outcome = await attempt(
-            lifecycle.advance(
-                number=input.order_number,
-                to=OrderStatus.PACKED,
-                actor=require_role(info, Role.WAREHOUSE, Role.ADMIN),
-                now=info.context.now(),
-            )
-        )
-        order = OrderType.from_row(outcome.value) if outcome.value else None
-        return MarkPackedPayload(order=order, errors=outcome.errors)
+        order, errors = await _advance(info, input.order_number, OrderStatus.PACKED)
+        return MarkPackedPayload(order=order, errors=errors)
 
     @strawberry.mutation(permission_classes=[IsStaff], description="PACKED -> SHIPPED.")
     async def ship_order(self, info: Info, input: ShipOrderInput) -> ShipOrderPayload:
@@ -87,3 +71,18 @@ class FulfilmentMutations:
         )
         shipment = ShipmentType.from_row(outcome.value.shipment) if outcome.value else None
         return RecordTrackingEventPayload(shipment=shipment, errors=outcome.errors)
+
+
+async def _advance(
+    info: Info, number: str, to: OrderStatus
+) -> tuple[OrderType | None, list[UserError]]:
+    """Move an order one step along the warehouse's work; the payload's order and errors."""
+    outcome = await attempt(
+        lifecycle.advance(
+            number=number,
+            to=to,
+            actor=require_role(info, Role.WAREHOUSE, Role.ADMIN),
+            now=info.context.now(),
+        )
+    )
+    return (OrderType.from_row(outcome.value) if outcome.value else None), outcome.errors

@@ -10,13 +10,10 @@ import strawberry
 from strawberry import relay
 
 from models.actors import Role
-from models.errors import InvalidInput
 from models.points import reads
 from models.points.models import EntryKind, PointsEntry
 from schema.context import Info
 from schema.node import row_ids
-
-MAX_EXPIRING_WINDOW_DAYS = 3660
 
 
 @strawberry.type
@@ -36,10 +33,6 @@ class PointsSummary:
 
     @strawberry.field(description="Points that expire within the next `withinDays` days.")
     async def expiring(self, info: Info, within_days: int = 90) -> list[ExpiringPoints]:
-        if not 0 <= within_days <= MAX_EXPIRING_WINDOW_DAYS:
-            raise InvalidInput(
-                f"withinDays must be between 0 and {MAX_EXPIRING_WINDOW_DAYS}", field="withinDays"
-            )
         rows = await reads.expiring_points(
             member_id=self.member_id, now=info.context.now(), within_days=within_days
         )
