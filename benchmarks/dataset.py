@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -284,8 +286,9 @@ async def _finish(db: asyncpg.Connection) -> None:
     await db.execute("VACUUM ANALYZE")
 
 
-async def seed_main(url: str, sizes: Sizes, now: datetime) -> None:
-    """Fill a migrated database with the main data set."""
+@asynccontextmanager
+async def bulk_loading(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection set up for loading generated rows fast, closed afterwards."""
     db = await asyncpg.connect(dsn(url))
     try:
         await db.execute(
@@ -293,6 +296,14 @@ async def seed_main(url: str, sizes: Sizes, now: datetime) -> None:
             # The rows are consistent by construction: skip the per-row foreign-key triggers.
             " SET session_replication_role = replica"
         )
+        yield db
+    finally:
+        await db.close()
+
+
+async def seed_main(url: str, sizes: Sizes, now: datetime) -> None:
+    """Fill a migrated database with the main data set."""
+    async with bulk_loading(url) as db:
         await _catalog(db, sizes, now)
         await _members(db, sizes, now)
         await db.execute(_history(sizes, now))
@@ -301,8 +312,6 @@ async def seed_main(url: str, sizes: Sizes, now: datetime) -> None:
         await db.execute(FULFILMENT)
         await db.execute(_stock(sizes, now))
         await _finish(db)
-    finally:
-        await db.close()
 
 
 def sweep_times(sizes: Sizes, now: datetime) -> tuple[datetime, datetime]:
@@ -350,16 +359,8 @@ def _open_orders(sizes: Sizes, now: datetime) -> str:
 
 async def seed_sweep(url: str, sizes: Sizes, now: datetime) -> None:
     """Fill a migrated database with members and `sweep_open` open orders."""
-    db = await asyncpg.connect(dsn(url))
-    try:
-        await db.execute(
-            "SET synchronous_commit = off; SET maintenance_work_mem = '256MB';"
-            # The rows are consistent by construction: skip the per-row foreign-key triggers.
-            " SET session_replication_role = replica"
-        )
+    async with bulk_loading(url) as db:
         await _catalog(db, sizes, now)
         await _members(db, sizes, now)
         await db.execute(_open_orders(sizes, now))
         await _finish(db)
-    finally:
-        await db.close()

@@ -13,9 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.support.server import ROOT, free_port
+from tests.support.server import ROOT, free_port, wait_ready
 
 
 def pointsmall() -> list[str]:
@@ -70,25 +68,11 @@ async def start_api(database_url: str, log: Path, env: dict[str, str] | None = N
         )
     api = ApiProcess(f"http://127.0.0.1:{port}", process, log)
     try:
-        await _wait_ready(api)
+        await wait_ready(api.url, api.process, api.log, seconds=30)
     except BaseException:
         await stop(process)
         raise
     return api
-
-
-async def _wait_ready(api: ApiProcess, seconds: float = 30) -> None:
-    async with httpx.AsyncClient(base_url=api.url) as client:
-        for _ in range(int(seconds / 0.1)):
-            if api.process.returncode is not None:
-                raise RuntimeError(f"API exited early:\n{api.log.read_text()[-3000:]}")
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"API did not become ready:\n{api.log.read_text()[-3000:]}")
 
 
 async def start_worker(

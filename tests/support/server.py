@@ -41,7 +41,7 @@ async def api_process(
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        await _wait_ready(base_url, process, log_path)
+        await wait_ready(base_url, process, log_path)
         yield base_url
     finally:
         if process.returncode is None:
@@ -53,9 +53,12 @@ async def api_process(
                 await process.wait()
 
 
-async def _wait_ready(base_url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+async def wait_ready(
+    base_url: str, process: asyncio.subprocess.Process, log: Path, seconds: float = 20
+) -> None:
+    """Until `/readyz` answers 200; raises with the log's tail if the process exits first."""
     async with httpx.AsyncClient(base_url=base_url) as client:
-        for _ in range(200):
+        for _ in range(int(seconds / 0.1)):
             if process.returncode is not None:
                 raise RuntimeError(f"API process exited early:\n{log.read_text()[-3000:]}")
             try:
