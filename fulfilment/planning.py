@@ -18,6 +18,7 @@ from tortoise.expressions import F
 
 from fulfilment import calendar
 from fulfilment.models import AlertKind, Deadline, ShipDay
+from models import sql
 from models.catalog.models import Warehouse
 from models.catalog.stock import Offer
 from models.orders.models import Order
@@ -81,12 +82,14 @@ async def book(warehouse: Warehouse, *, now: datetime, within: timedelta) -> Boo
     return None
 
 
+TAKE = """
+UPDATE ship_day SET booked = booked + 1 WHERE warehouse_id = $1 AND day = $2 AND booked < $3
+"""
+
+
 async def _take(warehouse: Warehouse, day: date) -> int:
     """Book one slot of the day if it has room; 1 if booked, 0 if full or without a row."""
-    taken: int = await ShipDay.filter(
-        warehouse_id=warehouse.id, day=day, booked__lt=warehouse.daily_capacity
-    ).update(booked=F("booked") + 1)
-    return taken
+    return await sql.execute(TAKE, warehouse.id, day, warehouse.daily_capacity)
 
 
 async def release(*, warehouse_id: int, day: date) -> None:
@@ -127,14 +130,13 @@ class Planner:
     async def watch(self, order: Order, *, now: datetime) -> None:
         if order.ship_by is None:
             return
-        await Deadline.bulk_create(
+        await sql.insert(
+            "INSERT INTO fulfilment_deadline (order_id, kind, due_at)",
             [
-                Deadline(
-                    order_id=order.id, kind=AlertKind.AT_RISK, due_at=order.ship_by - self.at_risk
-                ),
-                Deadline(order_id=order.id, kind=AlertKind.BREACHED, due_at=order.ship_by),
+                (order.id, AlertKind.AT_RISK.value, order.ship_by - self.at_risk),
+                (order.id, AlertKind.BREACHED.value, order.ship_by),
             ],
-            ignore_conflicts=True,
+            conflict="ON CONFLICT DO NOTHING",
         )
 
     async def unwatch(self, order: Order) -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
+from models import sql
 from models.catalog.models import Stock, StockMovement, Warehouse
 from models.errors import OutOfStock
 
@@ -22,10 +23,6 @@ class Offer:
 
     warehouse: Warehouse
     units: int
-
-
-class _Shortfall(Exception):
-    """A line could not be reserved: undo the lines reserved before it."""
 
 
 async def offers(quantities: Mapping[int, int]) -> list[Offer]:
@@ -42,29 +39,37 @@ async def offers(quantities: Mapping[int, int]) -> list[Offer]:
     return [Offer(warehouses[w], units[w]) for w in warehouses if lines[w] == len(quantities)]
 
 
+RESERVE = """
+UPDATE stock SET reserved = reserved + $3, updated_at = $4
+WHERE gift_id = $1 AND warehouse_id = $2 AND on_hand >= reserved + $3
+"""
+RELEASE = """
+UPDATE stock SET reserved = reserved - $3, updated_at = $4
+WHERE gift_id = $1 AND warehouse_id = $2 AND reserved >= $3
+"""
+
+
 async def reserve(*, warehouse_id: int, quantities: Mapping[int, int]) -> bool:
-    """Reserve every line in one warehouse, or nothing (False) if one no longer fits."""
-    try:
-        async with in_transaction():
-            for gift_id, quantity in sorted(quantities.items()):
-                changed = await Stock.filter(
-                    gift_id=gift_id,
-                    warehouse_id=warehouse_id,
-                    on_hand__gte=F("reserved") + quantity,
-                ).update(reserved=F("reserved") + quantity)
-                if not changed:
-                    raise _Shortfall
-    except _Shortfall:
-        return False
+    """Reserve every line in one warehouse, or nothing (False) if one no longer fits.
+
+    Call it inside a transaction: lines reserved before a short one are given back by
+    compensating updates, not by a savepoint.
+    """
+    now = datetime.now(UTC)
+    done: dict[int, int] = {}
+    for gift_id, quantity in sorted(quantities.items()):
+        if not await sql.execute(RESERVE, gift_id, warehouse_id, quantity, now):
+            await release(warehouse_id=warehouse_id, quantities=done)
+            return False
+        done[gift_id] = quantity
     return True
 
 
 async def release(*, warehouse_id: int, quantities: Mapping[int, int]) -> None:
     """Give reserved units back (an order cancelled before it shipped)."""
+    now = datetime.now(UTC)
     for gift_id, quantity in sorted(quantities.items()):
-        await Stock.filter(
-            gift_id=gift_id, warehouse_id=warehouse_id, reserved__gte=quantity
-        ).update(reserved=F("reserved") - quantity)
+        await sql.execute(RELEASE, gift_id, warehouse_id, quantity, now)
 
 
 async def ship(*, warehouse_id: int, quantities: Mapping[int, int], reason: str) -> None:

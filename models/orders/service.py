@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import validation
+from models import sql, validation
 from models.catalog import stock
 from models.catalog.models import Gift
 from models.errors import (
@@ -126,6 +126,10 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
     number = rules.new_order_number(draft.now)
     payment = await _start_payment(draft, number, payments) if draft.cash is not None else None
     try:
+        # Where the order could ship is read before any lock: reserving the units and
+        # booking the slot are conditional updates, so a stale ranking costs a retry in the
+        # next warehouse, never an oversell.
+        ranked = await _ranked_offers(draft, planner)
         async with in_transaction():
             await points.lock_account(member_id=draft.member.id)
             if (first := await _replay(draft.member.id, draft.key, draft.fingerprint)) is not None:
@@ -133,7 +137,6 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
                     await payments.abandon(payment.intent_id)
                 return Placed(first, replayed=True, payment=await settlement.started_payment(first))
             await _check_limits(draft)
-            ranked = await _ranked_offers(draft, planner)
             try:
                 await _take_points(draft, number)
             except IdempotencyConflict as exc:  # the points ledger knows this number already
@@ -155,7 +158,9 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
 async def _take_points(draft: _Draft, number: str) -> None:
     """Spend the points of a points-only order; hold those of an order awaiting payment."""
     if draft.cash is None:
-        await points.spend(
+        # A number taken by an earlier order fails the order's insert (unique number) and
+        # the whole transaction with it: `redeem` draws again.
+        await points.spend_for_order(
             member_id=draft.member.id,
             amount=draft.points,
             order_number=number,
@@ -182,13 +187,20 @@ async def _precheck_cash_order(draft: _Draft) -> None:
         raise InsufficientPoints(available=available, required=draft.points)
 
 
+REPLAY = """
+SELECT id, request_fingerprint FROM redemption_order WHERE member_id = $1 AND idempotency_key = $2
+"""
+
+
 async def _replay(member_id: int, key: str, fingerprint: str) -> Order | None:
-    order = await Order.get_or_none(member_id=member_id, idempotency_key=key)
-    if order is not None and order.request_fingerprint != fingerprint:
+    found = await sql.fetch_one(REPLAY, member_id, key)
+    if found is None:
+        return None
+    if found["request_fingerprint"] != fingerprint:
         raise IdempotencyConflict(
             "this idempotencyKey was used for different lines", field="idempotency_key"
         )
-    return order
+    return await Order.get(id=found["id"])
 
 
 async def _gifts(lines: Sequence[rules.LineRequest]) -> dict[str, Gift]:
@@ -252,29 +264,26 @@ async def _ranked_offers(draft: _Draft, planner: ShipPlanner) -> list[stock.Offe
     return ranked
 
 
-class _NoRoom(Exception):
-    def __init__(self, error: DomainError) -> None:
-        self.error = error
-
-
 async def _reserve_and_book(
     draft: _Draft, ranked: list[stock.Offer], planner: ShipPlanner
 ) -> Booking:
-    """Reserve the units and a slot in the best warehouse that still has both."""
+    """Reserve the units and a slot in the best warehouse that still has both.
+
+    Runs in the order's transaction: a warehouse whose slots are full gets its units back at
+    once, so nothing is left taken in a warehouse the order does not ship from.
+    """
     refusal: DomainError = OutOfStock("sold out while ordering", field="lines")
     for offer in ranked:
-        try:
-            async with in_transaction():
-                if not await stock.reserve(
-                    warehouse_id=offer.warehouse.id, quantities=draft.quantities
-                ):
-                    raise _NoRoom(OutOfStock("sold out while ordering", field="lines"))
-                booking = await planner.book(offer.warehouse, now=draft.now)
-                if booking is None:
-                    raise _NoRoom(CapacityExhausted("ship slots filled up", field="lines"))
-                return booking
-        except _NoRoom as no_room:
-            refusal = no_room.error
+        warehouse_id = offer.warehouse.id
+        if not await stock.reserve(warehouse_id=warehouse_id, quantities=draft.quantities):
+            refusal = OutOfStock("sold out while ordering", field="lines")
+            continue
+        booking = await planner.book(offer.warehouse, now=draft.now)
+        if booking is None:
+            await stock.release(warehouse_id=warehouse_id, quantities=draft.quantities)
+            refusal = CapacityExhausted("ship slots filled up", field="lines")
+            continue
+        return booking
     raise refusal
 
 
@@ -296,45 +305,87 @@ async def _start_payment(
     )
 
 
+INSERT_ORDER = """
+INSERT INTO redemption_order (
+    number, member_id, status, idempotency_key, request_fingerprint, warehouse_id,
+    points_total, cash_total, currency, placed_at, confirmed_at, ship_by, promised_ship_date,
+    cancel_reason, recipient, phone, province, city, district, line1, line2, postal_code,
+    updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '', $14, $15, $16, $17, $18,
+        $19, $20, $21, $22)
+RETURNING id
+"""
+INSERT_LINES = (
+    "INSERT INTO order_line (order_id, gift_id, sku, name, quantity, points_each, cash_each)"
+)
+
+
 async def _write(
     draft: _Draft, number: str, booking: Booking, payment: StartedPayment | None
 ) -> tuple[Order, list[OrderLine]]:
     confirmed = payment is None
     address = draft.address
-    order = await Order.create(
-        number=number,
-        member_id=draft.member.id,
-        status=OrderStatus.CONFIRMED if confirmed else OrderStatus.AWAITING_PAYMENT,
-        idempotency_key=draft.key,
-        request_fingerprint=draft.fingerprint,
-        warehouse_id=booking.warehouse.id,
-        points_total=draft.points,
-        cash_total=draft.cash,
-        currency=draft.currency,
-        placed_at=draft.now,
-        confirmed_at=draft.now if confirmed else None,
-        ship_by=booking.deadline if confirmed else None,
-        promised_ship_date=booking.day,
-        recipient=address.recipient,
-        phone=address.phone,
-        province=address.province,
-        city=address.city,
-        district=address.district,
-        line1=address.line1,
-        line2=address.line2,
-        postal_code=address.postal_code,
+    fields = {
+        "number": number,
+        "member_id": draft.member.id,
+        "status": OrderStatus.CONFIRMED if confirmed else OrderStatus.AWAITING_PAYMENT,
+        "idempotency_key": draft.key,
+        "request_fingerprint": draft.fingerprint,
+        "warehouse_id": booking.warehouse.id,
+        "points_total": draft.points,
+        "cash_total": draft.cash,
+        "currency": draft.currency,
+        "placed_at": draft.now,
+        "confirmed_at": draft.now if confirmed else None,
+        "ship_by": booking.deadline if confirmed else None,
+        "promised_ship_date": booking.day,
+        "recipient": address.recipient,
+        "phone": address.phone,
+        "province": address.province,
+        "city": address.city,
+        "district": address.district,
+        "line1": address.line1,
+        "line2": address.line2,
+        "postal_code": address.postal_code,
+        "updated_at": datetime.now(UTC),
+    }
+    params = [v.value if isinstance(v, OrderStatus) else v for v in fields.values()]
+    order_id = int((await sql.fetch(INSERT_ORDER, *params))[0]["id"])
+    order = Order.construct(
+        _saved_in_db=True,
+        id=order_id,
+        cancel_reason="",
+        shipped_at=None,
+        delivered_at=None,
+        cancelled_at=None,
+        **fields,
     )
-    lines = [
-        OrderLine(
-            order_id=order.id,
-            gift_id=draft.gifts[line.sku].id,
-            sku=line.sku,
-            name=draft.gifts[line.sku].name,
-            quantity=line.quantity,
-            points_each=draft.gifts[line.sku].points_price,
-            cash_each=draft.gifts[line.sku].cash_price,
+    rows = [
+        (
+            order_id,
+            draft.gifts[line.sku].id,
+            line.sku,
+            draft.gifts[line.sku].name,
+            line.quantity,
+            draft.gifts[line.sku].points_price,
+            draft.gifts[line.sku].cash_price,
         )
         for line in draft.lines
     ]
-    await OrderLine.bulk_create(lines)
+    written = await sql.insert(INSERT_LINES, rows, returning="id")
+    ids = sorted(int(r["id"]) for r in written)  # one statement numbers its rows in order
+    lines = [
+        OrderLine.construct(
+            _saved_in_db=True,
+            id=line_id,
+            order_id=row[0],
+            gift_id=row[1],
+            sku=row[2],
+            name=row[3],
+            quantity=row[4],
+            points_each=row[5],
+            cash_each=row[6],
+        )
+        for line_id, row in zip(ids, rows, strict=True)
+    ]
     return order, lines

@@ -8,31 +8,31 @@ need no lock of their own, and the lock order stays "account, then lots" everywh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from models import sql
 from models.errors import InvalidInput, NotFound
 from models.points import rules
 from models.points.models import EntryKind, LotDraw, PointsAccount, PointsEntry, PointsLot
 
+LOCK_ACCOUNT = "SELECT id FROM points_account WHERE member_id = $1 FOR UPDATE"
 
-async def lock_account(*, member_id: int) -> PointsAccount:
+
+async def lock_account(*, member_id: int) -> None:
     """Lock (creating if needed) the member's account in the current transaction; raises NotFound."""  # noqa: E501
-    account = await PointsAccount.select_for_update().get_or_none(member_id=member_id)
-    if account is not None:
-        return account
+    if await sql.fetch(LOCK_ACCOUNT, member_id):
+        return
     try:
         async with in_transaction():
             await PointsAccount.create(member_id=member_id)
     except IntegrityError:
         pass  # created concurrently (lock that one), or no such member
-    account = await PointsAccount.select_for_update().get_or_none(member_id=member_id)
-    if account is None:
+    if not await sql.fetch(LOCK_ACCOUNT, member_id):
         raise NotFound(f"no member with id {member_id}", field="member_id")
-    return account
 
 
 async def lock_accounts(*, member_ids: Sequence[int]) -> None:
@@ -49,18 +49,29 @@ async def lock_accounts(*, member_ids: Sequence[int]) -> None:
     )
 
 
+LIVE_LOTS = """
+SELECT id, remaining, held, expires_at FROM points_lot
+WHERE member_id = $1 AND expires_at > $2 AND NOT settled AND remaining > 0
+"""
+
+
 async def live_lots(*, member_id: int, now: datetime) -> list[rules.LotState]:
     """The member's lots that still hold points and have not expired at `now`."""
-    rows = await PointsLot.filter(
-        member_id=member_id, expires_at__gt=now, settled=False, remaining__gt=0
-    ).values_list("id", "remaining", "held", "expires_at", "settled")
-    return [rules.LotState(*row) for row in rows]
+    rows = await sql.fetch(LIVE_LOTS, member_id, now)
+    return [
+        rules.LotState(r["id"], r["remaining"], r["held"], sql.moment(r["expires_at"]))
+        for r in rows
+    ]
+
+
+MOVE_ACCOUNT = """
+UPDATE points_account SET balance = balance + $2, held = held + $3, updated_at = $4
+WHERE member_id = $1
+"""
 
 
 async def move_account(*, member_id: int, balance: int = 0, held: int = 0) -> None:
-    await PointsAccount.filter(member_id=member_id).update(
-        balance=F("balance") + balance, held=F("held") + held
-    )
+    await sql.execute(MOVE_ACCOUNT, member_id, balance, held, datetime.now(UTC))
 
 
 async def add_lot(*, member_id: int, amount: int, expires_at: datetime, now: datetime) -> None:
@@ -110,6 +121,13 @@ async def credit(
     return entry
 
 
+INSERT_DEBIT = """
+INSERT INTO points_entry (member_id, kind, delta, reason, external_ref, order_number, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+"""
+TAKE_FROM_LOT = "UPDATE points_lot SET remaining = remaining - $2 WHERE id = $1"
+
+
 async def debit(
     *,
     member_id: int,
@@ -119,25 +137,24 @@ async def debit(
     external_ref: str | None,
     order_number: str | None,
     now: datetime,
-) -> PointsEntry:
-    """A debit entry taking from live lots, soonest expiry first; raises InsufficientPoints."""
+) -> int:
+    """A debit entry taking from live lots, soonest expiry first; raises InsufficientPoints.
+
+    Returns the new entry's id.
+    """
     plan = rules.plan_draws(await live_lots(member_id=member_id, now=now), amount, now=now)
-    entry = await PointsEntry.create(
-        member_id=member_id,
-        kind=kind,
-        delta=-amount,
-        reason=reason,
-        external_ref=external_ref,
-        order_number=order_number,
-        created_at=now,
+    written = await sql.fetch(
+        INSERT_DEBIT, member_id, kind.value, -amount, reason, external_ref, order_number, now
     )
+    entry_id = int(written[0]["id"])
     for take in plan:
-        await PointsLot.filter(id=take.lot_id).update(remaining=F("remaining") - take.amount)
-    await LotDraw.bulk_create(
-        [LotDraw(lot_id=take.lot_id, entry_id=entry.id, amount=take.amount) for take in plan]
+        await sql.execute(TAKE_FROM_LOT, take.lot_id, take.amount)
+    await sql.insert(
+        "INSERT INTO points_lot_draw (lot_id, entry_id, amount)",
+        [(take.lot_id, entry_id, take.amount) for take in plan],
     )
     await move_account(member_id=member_id, balance=-amount)
-    return entry
+    return entry_id
 
 
 async def reserve(*, member_id: int, hold_id: int, amount: int, now: datetime) -> None:

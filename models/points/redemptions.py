@@ -37,7 +37,7 @@ async def spend(
                     f"order {order} already redeemed other points", field="order_number"
                 )
             return existing
-        return await ledger.debit(
+        entry_id = await ledger.debit(
             member_id=member_id,
             kind=EntryKind.REDEEM,
             amount=amount,
@@ -46,6 +46,28 @@ async def spend(
             order_number=order,
             now=now,
         )
+        return await PointsEntry.get(id=entry_id)
+
+
+async def spend_for_order(
+    *, member_id: int, amount: int, order_number: str, reason: str, now: datetime
+) -> None:
+    """`spend` for an order being placed: the caller's transaction holds the member's account
+    lock and writes the order, whose unique number guards against a second REDEEM for it.
+
+    No savepoint, no second lock, no look-up of an earlier entry: the statements of a
+    redemption are the hot path of a campaign. Raises InvalidInput, InsufficientPoints.
+    """
+    rules.check_debit(amount)
+    await ledger.debit(
+        member_id=member_id,
+        kind=EntryKind.REDEEM,
+        amount=amount,
+        reason=rules.clean_reason(reason),
+        external_ref=None,
+        order_number=rules.clean_order_number(order_number),
+        now=now,
+    )
 
 
 async def hold(*, member_id: int, amount: int, order_number: str, now: datetime) -> PointsHold:

@@ -27,7 +27,14 @@ from models.points import ledger, rules
 from models.points.expiry import expire_due
 from models.points.ledger import lock_account, lock_accounts
 from models.points.models import EntryKind, PointsEntry
-from models.points.redemptions import capture_hold, hold, refund, release_hold, spend
+from models.points.redemptions import (
+    capture_hold,
+    hold,
+    refund,
+    release_hold,
+    spend,
+    spend_for_order,
+)
 
 __all__ = [
     "Credit",
@@ -42,6 +49,7 @@ __all__ = [
     "refund",
     "release_hold",
     "spend",
+    "spend_for_order",
 ]
 
 HISTORY_ORDER = (SortKey("id", descending=True),)
@@ -171,7 +179,7 @@ async def adjust(
                 expires_at=rules.default_expiry(now, timezone=timezone),
                 now=now,
             )
-        return await ledger.debit(
+        entry_id = await ledger.debit(
             member_id=member_id,
             kind=EntryKind.ADJUST,
             amount=-delta,
@@ -180,6 +188,7 @@ async def adjust(
             order_number=None,
             now=now,
         )
+        return await PointsEntry.get(id=entry_id)
 
     return await _book_once(
         ref,

@@ -1,0 +1,112 @@
+"""Hand-written statements for the hot paths, the same text on PostgreSQL and SQLite.
+
+The redemption runs a dozen statements per order; built by the ORM, building them cost
+more CPU than PostgreSQL spent running them (benchmarks/PROFILES.md). The hot ones are
+written here once, with PostgreSQL's numbered placeholders (`$1`, `$2`, ...); on SQLite
+they become `?1`, `?2`, ..., which SQLite binds by the same numbers. Row locks (`FOR
+UPDATE`) exist only on PostgreSQL: SQLite's transactions take the whole database when
+they begin (`api/sqlite.py`), so `locking` drops the clause there.
+
+Values go through the drivers as they do for the ORM (SQLite stores datetimes and
+decimals as the text the ORM writes), so rows written here and rows written by models
+read back the same. They run on the connection of the current transaction, if any.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+_FOR_UPDATE = re.compile(r"\s+FOR UPDATE(?: OF \w+)?\s*$")
+
+
+def _client() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+def on_postgres() -> bool:
+    return bool(_client().capabilities.dialect == "postgres")
+
+
+@lru_cache(maxsize=512)
+def _sqlite(sql: str) -> str:
+    return _PLACEHOLDER.sub(r"?\1", _FOR_UPDATE.sub("", sql))
+
+
+def _text(sql: str, client: BaseDBAsyncClient) -> str:
+    return sql if client.capabilities.dialect == "postgres" else _sqlite(sql)
+
+
+async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
+    """The rows a statement returns (a SELECT, or a write with RETURNING)."""
+    client = _client()
+    return await client.execute_query_dict(_text(sql, client), list(params))
+
+
+async def fetch_one(sql: str, *params: Any) -> dict[str, Any] | None:
+    rows = await fetch(sql, *params)
+    return rows[0] if rows else None
+
+
+async def execute(sql: str, *params: Any) -> int:
+    """Run a write without RETURNING; the number of rows it changed."""
+    client = _client()
+    changed, _ = await client.execute_query(_text(sql, client), list(params))
+    return int(changed)
+
+
+async def insert(
+    head: str,
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: str = "",
+    returning: str | None = None,
+) -> list[dict[str, Any]]:
+    """A multi-row `INSERT`: `head` names the table and columns, each row gives their values.
+
+    `conflict` is an `ON CONFLICT ...` clause (the same on both databases).
+    With `returning` (column names), the written rows' values, in no promised order.
+    """
+    if not rows:
+        return []
+    text = _insert_text(head, len(rows), len(rows[0]), conflict, returning)
+    params = [value for row in rows for value in row]
+    if returning is None:
+        await execute(text, *params)
+        return []
+    return await fetch(text, *params)
+
+
+@lru_cache(maxsize=256)
+def _insert_text(head: str, rows: int, columns: int, conflict: str, returning: str | None) -> str:
+    placeholders = ", ".join(
+        "(" + ", ".join(f"${r * columns + c + 1}" for c in range(columns)) + ")"
+        for r in range(rows)
+    )
+    tail = f" RETURNING {returning}" if returning else ""
+    return f"{head} VALUES {placeholders} {conflict}{tail}"
+
+
+def moment(value: datetime | str) -> datetime:
+    """A timestamp column's value as an aware datetime (SQLite hands back its text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def day(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def decimal(value: Decimal | str | float | None) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
