@@ -33,17 +33,25 @@ def calendar_of(warehouse: Warehouse) -> calendar.WarehouseCalendar:
     )
 
 
+BOOKED = """
+SELECT warehouse_id, day, booked FROM ship_day
+WHERE warehouse_id IN ({warehouses}) AND day >= $1 AND day <= $2
+"""
+
+
 async def booked_days(
     warehouses: Sequence[Warehouse], *, now: datetime, within: timedelta
 ) -> dict[int, dict[date, int]]:
     """Orders booked per warehouse and day over the promise window (one query)."""
     first, last = (now - timedelta(days=1)).date(), (now + within + timedelta(days=1)).date()
-    rows = await ShipDay.filter(
-        warehouse_id__in=[w.id for w in warehouses], day__gte=first, day__lte=last
-    ).values_list("warehouse_id", "day", "booked")
     booked: dict[int, dict[date, int]] = {w.id: {} for w in warehouses}
-    for warehouse_id, day, count in rows:
-        booked[warehouse_id][day] = count
+    if not booked:
+        return booked
+    ids = list(booked)
+    text = BOOKED.format(warehouses=sql.listed(len(ids), first=3))
+    rows = await sql.fetch(text, first, last, *ids)
+    for row in rows:
+        booked[int(row["warehouse_id"])][sql.day(row["day"])] = int(row["booked"])
     return booked
 
 
@@ -61,12 +69,15 @@ async def promised_days(
     }
 
 
-async def rank(offers: Sequence[Offer], *, now: datetime, within: timedelta) -> list[Offer]:
-    """Offers that can ship in time, earliest free day first, then most units."""
+async def rank(offers: Sequence[Offer], *, now: datetime, within: timedelta) -> list[Booking]:
+    """The slot each offer that can ship in time would get, earliest day first, then most units."""
     days = await promised_days([o.warehouse for o in offers], now=now, within=within)
-    feasible = [(days[o.warehouse.id], o) for o in offers if days[o.warehouse.id] is not None]
+    feasible = [(day, o) for o in offers if (day := days[o.warehouse.id]) is not None]
     feasible.sort(key=lambda pair: (pair[0], -pair[1].units, pair[1].warehouse.code))
-    return [offer for _, offer in feasible]
+    deadline = calendar.ship_by(now, within=within)
+    return [
+        Booking(warehouse=offer.warehouse, day=day, deadline=deadline) for day, offer in feasible
+    ]
 
 
 async def book(warehouse: Warehouse, *, now: datetime, within: timedelta) -> Booking | None:
@@ -117,7 +128,7 @@ class Planner:
     within: timedelta = calendar.DEFAULT_SHIP_WITHIN
     at_risk: timedelta = calendar.DEFAULT_AT_RISK_THRESHOLD
 
-    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Offer]:
+    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Booking]:
         return await rank(offers, now=now, within=self.within)
 
     async def book(self, warehouse: Warehouse, *, now: datetime) -> Booking | None:

@@ -15,21 +15,25 @@ read back the same. They run on the connection of the current transaction, if an
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 _FOR_UPDATE = re.compile(r"\s+FOR UPDATE(?: OF \w+)?\s*$")
 
 
 def _client() -> BaseDBAsyncClient:
-    return connections.get("default")
+    client: BaseDBAsyncClient = connections.get("default")
+    return client
 
 
 def on_postgres() -> bool:
@@ -63,6 +67,12 @@ async def execute(sql: str, *params: Any) -> int:
     return int(changed)
 
 
+@lru_cache(maxsize=256)
+def listed(count: int, *, first: int = 1) -> str:
+    """`$1, $2, $3`: placeholders for the values of an `IN (...)` list."""
+    return ", ".join(f"${n}" for n in range(first, first + count))
+
+
 async def insert(
     head: str,
     rows: Sequence[Sequence[Any]],
@@ -93,6 +103,12 @@ def _insert_text(head: str, rows: int, columns: int, conflict: str, returning: s
     )
     tail = f" RETURNING {returning}" if returning else ""
     return f"{head} VALUES {placeholders} {conflict}{tail}"
+
+
+def model(cls: type[M], row: Mapping[str, Any]) -> M:
+    """A model instance from a row holding all its columns, converted as the ORM's own
+    queries convert theirs (extra columns are ignored)."""
+    return cls._init_from_db(**row)
 
 
 def moment(value: datetime | str) -> datetime:

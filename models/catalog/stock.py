@@ -25,17 +25,28 @@ class Offer:
     units: int
 
 
+OFFERS = """
+SELECT s.gift_id, s.on_hand - s.reserved AS available, w.*
+FROM stock s JOIN warehouse w ON w.id = s.warehouse_id
+WHERE s.gift_id IN ({gifts})
+"""
+
+
 async def offers(quantities: Mapping[int, int]) -> list[Offer]:
     """Warehouses with enough available units of every gift in `quantities` (gift id: qty)."""
-    rows = await Stock.filter(gift_id__in=list(quantities)).select_related("warehouse")
+    gift_ids = list(quantities)
+    if not gift_ids:
+        return []
+    rows = await sql.fetch(OFFERS.format(gifts=sql.listed(len(gift_ids))), *gift_ids)
     units: dict[int, int] = {}
     lines: dict[int, int] = {}
     warehouses: dict[int, Warehouse] = {}
     for row in rows:
-        if row.available >= quantities[row.gift_id]:
-            lines[row.warehouse_id] = lines.get(row.warehouse_id, 0) + 1
-            units[row.warehouse_id] = units.get(row.warehouse_id, 0) + row.available
-            warehouses[row.warehouse_id] = row.warehouse
+        warehouse_id, available = int(row["id"]), int(row["available"])
+        if available >= quantities[row["gift_id"]]:
+            lines[warehouse_id] = lines.get(warehouse_id, 0) + 1
+            units[warehouse_id] = units.get(warehouse_id, 0) + available
+            warehouses[warehouse_id] = sql.model(Warehouse, row)
     return [Offer(warehouses[w], units[w]) for w in warehouses if lines[w] == len(quantities)]
 
 

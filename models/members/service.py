@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import validation
+from models import sql, validation
 from models.actors import Actor, Role
 from models.members.models import Member, Tier
 
@@ -39,11 +39,13 @@ async def find_member(*, external_id: str) -> Member | None:
     return await Member.get_or_none(external_id=external_id)
 
 
+MEMBER = "SELECT * FROM member WHERE external_id = $1"
+
+
 async def ensure_member(*, external_id: str) -> Member:
     """The member with that externalId, created with zero points if seen for the first time."""
-    member = await Member.get_or_none(external_id=external_id)
-    if member is not None:
-        return member
+    if (row := await sql.fetch_one(MEMBER, external_id)) is not None:
+        return sql.model(Member, row)
     external_id = validation.identifier(external_id, field="external_id")
     try:
         async with in_transaction():

@@ -25,8 +25,8 @@ class Booking:
 
 
 class ShipPlanner(Protocol):
-    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Offer]:
-        """Offers that can ship in time, best first."""
+    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Booking]:
+        """The slots the order would get from offers that can ship in time, best first."""
 
     async def book(self, warehouse: Warehouse, *, now: datetime) -> Booking | None:
         """Book a ship slot in this warehouse, or None if it has no room in time."""

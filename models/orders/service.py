@@ -127,9 +127,9 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
     payment = await _start_payment(draft, number, payments) if draft.cash is not None else None
     try:
         # Where the order could ship is read before any lock: reserving the units and
-        # booking the slot are conditional updates, so a stale ranking costs a retry in the
+        # booking the slot are conditional updates, so a stale plan costs a retry in the
         # next warehouse, never an oversell.
-        ranked = await _ranked_offers(draft, planner)
+        plans = await _plans(draft, planner)
         async with in_transaction():
             await points.lock_account(member_id=draft.member.id)
             if (first := await _replay(draft.member.id, draft.key, draft.fingerprint)) is not None:
@@ -141,13 +141,20 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
                 await _take_points(draft, number)
             except IdempotencyConflict as exc:  # the points ledger knows this number already
                 raise _NumberTaken(number) from exc
-            booking = await _reserve_and_book(draft, ranked, planner)
-            order, lines = await _write(draft, number, booking, payment)
+            order, lines = await _write(draft, number, plans[0], payment)
             if payment is not None:
                 await settlement.record(order=order, started=payment)
             await announce(ORDERS, order.number)
             if order.status is OrderStatus.CONFIRMED:
                 await planner.watch(order, now=draft.now)
+            # The rows every order of a hot gift wants come last, so each is held only
+            # for its update and the commit.
+            booking = await _reserve_and_book(draft, plans, planner)
+            if (booking.warehouse.id, booking.day) != (
+                order.warehouse_id,
+                order.promised_ship_date,
+            ):
+                await _rebook(order, booking)
     except Exception:
         if payment is not None and payments is not None:
             await payments.abandon(payment.intent_id)
@@ -203,8 +210,13 @@ async def _replay(member_id: int, key: str, fingerprint: str) -> Order | None:
     return await Order.get(id=found["id"])
 
 
+GIFTS = "SELECT * FROM gift WHERE sku IN ({skus})"
+
+
 async def _gifts(lines: Sequence[rules.LineRequest]) -> dict[str, Gift]:
-    gifts = {g.sku: g for g in await Gift.filter(sku__in=[line.sku for line in lines])}
+    skus = [line.sku for line in lines]
+    rows = await sql.fetch(GIFTS.format(skus=sql.listed(len(skus))), *skus)
+    gifts = {g.sku: g for g in (sql.model(Gift, row) for row in rows)}
     for index, line in enumerate(lines):
         gift = gifts.get(line.sku)
         if gift is None:
@@ -252,33 +264,40 @@ async def _units_taken(member_id: int, gift_ids: list[int]) -> dict[int, int]:
     return taken
 
 
-async def _ranked_offers(draft: _Draft, planner: ShipPlanner) -> list[stock.Offer]:
+async def _plans(draft: _Draft, planner: ShipPlanner) -> list[Booking]:
     offers = await stock.offers(draft.quantities)
     if not offers:
         raise OutOfStock("no warehouse has every line of this order in stock", field="lines")
-    ranked = await planner.rank(offers, now=draft.now)
-    if not ranked:
+    plans = await planner.rank(offers, now=draft.now)
+    if not plans:
         raise CapacityExhausted(
             "no warehouse holding these gifts can ship them within the promise", field="lines"
         )
-    return ranked
+    return plans
 
 
-async def _reserve_and_book(
-    draft: _Draft, ranked: list[stock.Offer], planner: ShipPlanner
-) -> Booking:
+REBOOK = "UPDATE redemption_order SET warehouse_id = $2, promised_ship_date = $3 WHERE id = $1"
+
+
+async def _rebook(order: Order, booking: Booking) -> None:
+    """The slot planned for the order was gone: it ships from where it found room."""
+    await sql.execute(REBOOK, order.id, booking.warehouse.id, booking.day)
+    order.warehouse_id, order.promised_ship_date = booking.warehouse.id, booking.day
+
+
+async def _reserve_and_book(draft: _Draft, plans: list[Booking], planner: ShipPlanner) -> Booking:
     """Reserve the units and a slot in the best warehouse that still has both.
 
     Runs in the order's transaction: a warehouse whose slots are full gets its units back at
     once, so nothing is left taken in a warehouse the order does not ship from.
     """
     refusal: DomainError = OutOfStock("sold out while ordering", field="lines")
-    for offer in ranked:
-        warehouse_id = offer.warehouse.id
+    for plan in plans:
+        warehouse_id = plan.warehouse.id
         if not await stock.reserve(warehouse_id=warehouse_id, quantities=draft.quantities):
             refusal = OutOfStock("sold out while ordering", field="lines")
             continue
-        booking = await planner.book(offer.warehouse, now=draft.now)
+        booking = await planner.book(plan.warehouse, now=draft.now)
         if booking is None:
             await stock.release(warehouse_id=warehouse_id, quantities=draft.quantities)
             refusal = CapacityExhausted("ship slots filled up", field="lines")
