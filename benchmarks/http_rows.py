@@ -137,8 +137,16 @@ def audit(database_url: str) -> tuple[bool, str]:
 def redeem_rows(
     database_url: str, sizes: Sizes, scripts: Scripts, logs: Path, repeat: int
 ) -> dict[str, Series]:
-    """Row 3: hot-gift redemptions/s, service at 64 and 8 clients, floor at 2."""
-    names = ("redeem_64", "redeem_8", "floor_redeem_2", "ceiling_redeem_2")
+    """Row 3: hot-gift redemptions/s, service at 64 and 8 clients, floor at 2; the ceiling
+    at 2 and 64 clients and the floor at 64 say what the stack itself does under that load."""
+    names = (
+        "redeem_64",
+        "redeem_8",
+        "floor_redeem_2",
+        "ceiling_redeem_2",
+        "ceiling_redeem_64",
+        "floor_redeem_64",
+    )
     found = {k: Series() for k in names}
     service_tokens = str(scripts.token_file("redeemers"))
     floor_tokens = str(scripts.token_file("floor-redeemers", floor=True))
@@ -154,6 +162,8 @@ def redeem_rows(
             ("redeem_8", service, scripts.redeem(), 8, service_tokens),
             ("floor_redeem_2", floor, scripts.floor_redeem(), 2, floor_tokens),
             ("ceiling_redeem_2", ceiling, scripts.ceiling_redeem(), 2, floor_tokens),
+            ("ceiling_redeem_64", ceiling, scripts.ceiling_redeem(), 64, floor_tokens),
+            ("floor_redeem_64", floor, scripts.floor_redeem(), 64, floor_tokens),
         ]
         for rep in range(-1 if sizes.warmup_seconds else 0, repeat):
             for name, server, script, clients, token_file in plan:

@@ -79,12 +79,29 @@ def redeem_rows(found: dict[str, Any]) -> list[Row]:
     checks = found["checks"]
     vs_floor, vs_8 = _ratio(at64, floor), _ratio(at64, at8)
     correct = checks["oversold"] == 0 and checks["audit_clean"]
-    ceiling = found.get("ceiling_redeem_2")
-    explained = (
-        [ceiling_row("3d", "redeem at 2 clients", ceiling, found["floor_redeem_2"])]
-        if ceiling is not None and ceiling.samples
-        else []
-    )
+    explained = [
+        ceiling_row(number, label, found[name], found["floor_redeem_2"])
+        for number, label, name in (
+            ("3d", "redeem at 2 clients", "ceiling_redeem_2"),
+            ("3e", "redeem at 64 clients (the row's own load)", "ceiling_redeem_64"),
+        )
+        if found.get(name) is not None and found[name].samples
+    ]
+    floor_64 = found.get("floor_redeem_64")
+    if floor_64 is not None and floor_64.samples:
+        ratio = _ratio(floor_64.median, floor)
+        explained.append(
+            Row(
+                "3f",
+                "redeem: the floor itself at 64 clients vs at 2 (hot-row contention)",
+                f"{floor_64.median:,.0f}/s",
+                f"{floor:,.0f}/s",
+                f"{ratio:.2f}x",
+                "explains row 3",
+                None,
+                [],
+            )
+        )
     return [
         Row(
             "3",
