@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from fulfilment.models import ShipDay
+from fulfilment.planning import Planner
 from models.catalog.models import Stock
+from models.catalog.stock import Offer
+from models.orders import service
+from models.orders.models import Order
+from models.orders.ports import Booking
+from models.orders.rules import LineRequest
 from tests.integration.test_redeem_api import points_of, redeem_input
 from tests.support.catalog import gift, small_mall, stock, warehouse
-from tests.support.fulfilment import place, shipped
+from tests.support.fulfilment import ADDRESS, place, shipped
 from tests.support.graphql import GraphQLClient, admin_token, member_token, staff_token
 from tests.support.members import member_with_points
 
@@ -104,3 +112,42 @@ async def test_a_redemption_is_refused_when_every_warehouse_day_is_full(
     assert (row.on_hand, row.reserved) == (20, 7)
     days = await ShipDay.filter(warehouse__code="TINY").order_by("day")
     assert [d.booked for d in days] == [1] * 7
+
+
+@dataclass(frozen=True)
+class FillsThePlannedDay(Planner):
+    """A planner whose plan goes stale at once: another order takes the planned day's last
+    slot between the plan and the booking, as happens under a campaign's load."""
+
+    planned: list[date] = field(default_factory=list)
+
+    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Booking]:
+        plans = await super().rank(offers, now=now)
+        first = plans[0]
+        day, _ = await ShipDay.get_or_create(warehouse_id=first.warehouse.id, day=first.day)
+        day.booked = first.warehouse.daily_capacity
+        await day.save()
+        self.planned.append(first.day)
+        return plans
+
+
+async def test_an_order_whose_planned_day_filled_meanwhile_ships_on_the_day_it_booked(
+    api: GraphQLClient,
+) -> None:
+    await small_mall(api)
+    await warehouse(api, "ONE", capacity=1)
+    await gift(api, "ONE-G", 100)
+    await stock(api, "ONE-G", "ONE", 5)
+    await member_with_points("STALE1", 10_000)
+    planner = FillsThePlannedDay()
+    request = service.RedeemRequest("stale", [LineRequest("ONE-G", 1)], ADDRESS)
+    placed = await service.redeem(
+        member_external_id="STALE1", request=request, now=datetime.now(UTC), planner=planner
+    )
+    planned = planner.planned[0]
+    assert placed.order.promised_ship_date is not None
+    assert placed.order.promised_ship_date > planned, "the planned day was full"
+    stored = await Order.get(number=placed.order.number)
+    assert stored.promised_ship_date == placed.order.promised_ship_date
+    booked = {d.day: d.booked for d in await ShipDay.filter(warehouse__code="ONE")}
+    assert booked == {planned: 1, placed.order.promised_ship_date: 1}
