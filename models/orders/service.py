@@ -75,14 +75,25 @@ async def redeem(
     lines = rules.validate_lines(request.lines)
     address = rules.validate_address(request.address)
     fingerprint = rules.fingerprint(lines)
-    member = await ensure_member(external_id=member_external_id)
-    if (first := await _replay(member.id, key, fingerprint)) is not None:
-        return Placed(first, replayed=True, payment=await settlement.started_payment(first))
-    gifts = await _gifts(lines)
-    cash = _cash_total(gifts, lines)
-    if cash is not None and payments is None:
-        raise PaymentUnavailable("points plus cash payments are not available right now")
-    draft = _Draft(member, key, fingerprint, lines, address, gifts, cash, currency, now)
+    async with placing_gate():
+        member, first = await _member_and_replay(member_external_id, key, fingerprint)
+        if first is not None:
+            return Placed(first, replayed=True, payment=await settlement.started_payment(first))
+        gifts = await _gifts(lines)
+        cash = _cash_total(gifts, lines)
+        if cash is not None and payments is None:
+            raise PaymentUnavailable("points plus cash payments are not available right now")
+        draft = _Draft(member, key, fingerprint, lines, address, gifts, cash, currency, now)
+        if cash is None:
+            return await _attempts(draft, planner=planner, payments=payments)
+    # Points plus cash: Stripe is asked for the payment outside the gate (a network wait must
+    # not hold back other members' redemptions); the transaction passes the gate again.
+    return await _attempts(draft, planner=planner, payments=payments)
+
+
+async def _attempts(
+    draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarter | None
+) -> Placed:
     for attempt in range(1, NUMBER_ATTEMPTS + 1):
         try:
             return await _place(draft, planner=planner, payments=payments)
@@ -98,11 +109,12 @@ async def redeem(
 
 NUMBER_ATTEMPTS = 3
 
-# Redemptions of one process inside their transaction at once. Past a handful, more only
-# queue on the same hot rows (a campaign gift's stock, the day's ship slots) while holding
-# a pool connection each, and every wait lengthens how long the hot rows stay locked; the
-# rest wait here holding nothing. Measured at 64 clients on one hot gift: +10-15 % orders/s
-# and a p99 40 % lower than without the gate (benchmarks/PROFILES.md).
+# Redemptions of one process at work on the database at once. Past a handful, more only
+# queue on the same hot rows (a campaign gift's stock, the day's ship slots) and for pool
+# connections, and every wait lengthens how long the hot rows stay locked; the rest wait
+# here holding nothing. A points-plus-cash order leaves the gate while Stripe answers.
+# Measured at 64 clients on one hot gift: +10-15 % orders/s and a p99 40 % lower than
+# without the gate (benchmarks/PROFILES.md).
 PLACING_AT_ONCE = 8
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
@@ -145,41 +157,52 @@ class _Draft:
 
 async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarter | None) -> Placed:
     number = rules.new_order_number(draft.now)
-    payment = await _start_payment(draft, number, payments) if draft.cash is not None else None
+    if draft.cash is None:  # the caller holds the gate
+        return await _transact(draft, number, planner=planner)
+    payment = await _start_payment(draft, number, payments)
+    assert payments is not None
     try:
-        # Where the order could ship is read before any lock: reserving the units and
-        # booking the slot are conditional updates, so a stale plan costs a retry in the
-        # next warehouse, never an oversell.
-        plans = await _plans(draft, planner)
-        async with placing_gate(), in_transaction():
-            await points.lock_account(member_id=draft.member.id)
-            if (first := await _replay(draft.member.id, draft.key, draft.fingerprint)) is not None:
-                if payment is not None and payments is not None:
-                    await payments.abandon(payment.intent_id)
-                return Placed(first, replayed=True, payment=await settlement.started_payment(first))
-            await _check_limits(draft)
-            try:
-                await _take_points(draft, number)
-            except IdempotencyConflict as exc:  # the points ledger knows this number already
-                raise _NumberTaken(number) from exc
-            order, lines = await _write(draft, number, plans[0], payment)
-            if payment is not None:
-                await settlement.record(order=order, started=payment)
-            await announce(ORDERS, order.number)
-            if order.status is OrderStatus.CONFIRMED:
-                await planner.watch(order, now=draft.now)
-            # The rows every order of a hot gift wants come last, so each is held only
-            # for its update and the commit.
-            booking = await _reserve_and_book(draft, plans, planner)
-            if (booking.warehouse.id, booking.day) != (
-                order.warehouse_id,
-                order.promised_ship_date,
-            ):
-                await _rebook(order, booking)
+        async with placing_gate():
+            return await _transact(draft, number, planner=planner, started=(payment, payments))
     except Exception:
-        if payment is not None and payments is not None:
-            await payments.abandon(payment.intent_id)
+        await payments.abandon(payment.intent_id)
         raise
+
+
+async def _transact(
+    draft: _Draft,
+    number: str,
+    *,
+    planner: ShipPlanner,
+    started: tuple[StartedPayment, PaymentStarter] | None = None,
+) -> Placed:
+    payment = started[0] if started is not None else None
+    # Where the order could ship is read before any lock: reserving the units and booking
+    # the slot are conditional updates, so a stale plan costs a retry in the next
+    # warehouse, never an oversell.
+    plans = await _plans(draft, planner)
+    async with in_transaction():
+        await points.lock_account(member_id=draft.member.id)
+        if (first := await _replay(draft.member.id, draft.key, draft.fingerprint)) is not None:
+            if started is not None:
+                await started[1].abandon(started[0].intent_id)
+            return Placed(first, replayed=True, payment=await settlement.started_payment(first))
+        await _check_limits(draft)
+        try:
+            await _take_points(draft, number)
+        except IdempotencyConflict as exc:  # the points ledger knows this number already
+            raise _NumberTaken(number) from exc
+        order, lines = await _write(draft, number, plans[0], payment)
+        if payment is not None:
+            await settlement.record(order=order, started=payment)
+        await announce(ORDERS, order.number)
+        if order.status is OrderStatus.CONFIRMED:
+            await planner.watch(order, now=draft.now)
+        # The rows every order of a hot gift wants come last, so each is held only for its
+        # update and the commit.
+        booking = await _reserve_and_book(draft, plans, planner)
+        if (booking.warehouse.id, booking.day) != (plans[0].warehouse.id, plans[0].day):
+            await _rebook(order, booking)
     return Placed(order, replayed=False, payment=payment, lines=tuple(lines))
 
 
@@ -215,6 +238,34 @@ async def _precheck_cash_order(draft: _Draft) -> None:
         raise InsufficientPoints(available=available, required=draft.points)
 
 
+MEMBER_AND_REPLAY = """
+SELECT m.*, o.id AS replay_id, o.request_fingerprint AS replay_fingerprint
+FROM member m LEFT JOIN redemption_order o ON o.member_id = m.id AND o.idempotency_key = $2
+WHERE m.external_id = $1
+"""
+
+
+async def _member_and_replay(
+    external_id: str, key: str, fingerprint: str
+) -> tuple[Member, Order | None]:
+    """The member (created on first sight) and the order already placed with this key."""
+    row = await sql.fetch_one(MEMBER_AND_REPLAY, external_id, key)
+    if row is None:  # a new member has no orders yet
+        return await ensure_member(external_id=external_id), None
+    member = sql.model(Member, row)
+    if row["replay_id"] is None:
+        return member, None
+    if row["replay_fingerprint"] != fingerprint:
+        raise _conflict()
+    return member, await Order.get(id=row["replay_id"])
+
+
+def _conflict() -> IdempotencyConflict:
+    return IdempotencyConflict(
+        "this idempotencyKey was used for different lines", field="idempotency_key"
+    )
+
+
 REPLAY = """
 SELECT id, request_fingerprint FROM redemption_order WHERE member_id = $1 AND idempotency_key = $2
 """
@@ -225,9 +276,7 @@ async def _replay(member_id: int, key: str, fingerprint: str) -> Order | None:
     if found is None:
         return None
     if found["request_fingerprint"] != fingerprint:
-        raise IdempotencyConflict(
-            "this idempotencyKey was used for different lines", field="idempotency_key"
-        )
+        raise _conflict()
     return await Order.get(id=found["id"])
 
 

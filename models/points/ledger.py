@@ -126,6 +126,25 @@ INSERT INTO points_entry (member_id, kind, delta, reason, external_ref, order_nu
 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
 """
 TAKE_FROM_LOT = "UPDATE points_lot SET remaining = remaining - $2 WHERE id = $1"
+# The same four writes as one statement, on PostgreSQL: the entry, what each lot gives, the
+# draws that say so, and the balance (`$8`/`$9`: the plan's lot ids and amounts).
+DEBIT_POSTGRES = """
+WITH plan AS (
+    SELECT * FROM unnest($8::bigint[], $9::bigint[]) AS p (lot_id, amount)
+), entry AS (
+    INSERT INTO points_entry (member_id, kind, delta, reason, external_ref, order_number,
+                              created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+), taken AS (
+    UPDATE points_lot l SET remaining = l.remaining - p.amount FROM plan p WHERE l.id = p.lot_id
+), drawn AS (
+    INSERT INTO points_lot_draw (lot_id, entry_id, amount)
+    SELECT p.lot_id, e.id, p.amount FROM plan p, entry e
+), moved AS (
+    UPDATE points_account SET balance = balance + $3, updated_at = $7 WHERE member_id = $1
+)
+SELECT id FROM entry
+"""
 
 
 async def debit(
@@ -143,10 +162,11 @@ async def debit(
     Returns the new entry's id.
     """
     plan = rules.plan_draws(await live_lots(member_id=member_id, now=now), amount, now=now)
-    written = await sql.fetch(
-        INSERT_DEBIT, member_id, kind.value, -amount, reason, external_ref, order_number, now
-    )
-    entry_id = int(written[0]["id"])
+    entry = (member_id, kind.value, -amount, reason, external_ref, order_number, now)
+    if sql.on_postgres():
+        lots, amounts = [t.lot_id for t in plan], [t.amount for t in plan]
+        return int((await sql.fetch(DEBIT_POSTGRES, *entry, lots, amounts))[0]["id"])
+    entry_id = int((await sql.fetch(INSERT_DEBIT, *entry))[0]["id"])
     for take in plan:
         await sql.execute(TAKE_FROM_LOT, take.lot_id, take.amount)
     await sql.insert(
