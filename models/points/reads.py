@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from models import sql
 from models.errors import InvalidInput
 from models.members.models import Member
-from models.points.models import PointsAccount, PointsEntry, PointsLot
+from models.points.models import PointsAccount, PointsEntry
 
 MAX_EXPIRING_WINDOW_DAYS = 3660
 
@@ -29,17 +30,22 @@ class Expiring:
     expires_at: datetime
 
 
+MEMBER_WITH_TOTALS = """
+SELECT m.*, a.balance AS points_balance, a.held AS points_held
+FROM member m JOIN points_account a ON a.member_id = m.id
+WHERE m.external_id = $1
+"""
+
+
 async def member_with_totals(external_id: str) -> tuple[Member, Totals] | None:
     """A member and their totals in one statement; None if they have no points account yet.
 
     The member app asks for `me { points }` on every screen: one round trip instead of two.
     """
-    account = (
-        await PointsAccount.filter(member__external_id=external_id).select_related("member").first()
-    )
-    if account is None:
+    row = await sql.fetch_one(MEMBER_WITH_TOTALS, external_id)
+    if row is None:
         return None
-    return account.member, Totals(int(account.balance), int(account.held))
+    return sql.model(Member, row), Totals(int(row["points_balance"]), int(row["points_held"]))
 
 
 async def available_points(*, external_id: str) -> int:
@@ -57,6 +63,13 @@ async def totals_by_member(member_ids: Sequence[int]) -> list[Totals]:
     return [found.get(member_id, Totals(0, 0)) for member_id in member_ids]
 
 
+EXPIRING = """
+SELECT expires_at, remaining, held FROM points_lot
+WHERE member_id = $1 AND expires_at > $2 AND expires_at <= $3 AND remaining > 0
+ORDER BY expires_at
+"""
+
+
 async def expiring_points(*, member_id: int, now: datetime, within_days: int) -> list[Expiring]:
     """Points expiring in the next `within_days` days, grouped by moment, soonest first.
 
@@ -69,17 +82,12 @@ async def expiring_points(*, member_id: int, now: datetime, within_days: int) ->
             f"withinDays must be between 0 and {MAX_EXPIRING_WINDOW_DAYS}", field="within_days"
         )
     horizon = now + timedelta(days=within_days)
-    lots = (
-        await PointsLot.filter(
-            member_id=member_id, expires_at__gt=now, expires_at__lte=horizon, remaining__gt=0
-        )
-        .order_by("expires_at")
-        .values_list("expires_at", "remaining", "held")
-    )
+    lots = await sql.fetch(EXPIRING, member_id, now, horizon)
     grouped: dict[datetime, int] = {}
-    for expires_at, remaining, held in lots:
-        if remaining > held:
-            grouped[expires_at] = grouped.get(expires_at, 0) + int(remaining - held)
+    for lot in lots:
+        if lot["remaining"] > lot["held"]:
+            at = sql.moment(lot["expires_at"])
+            grouped[at] = grouped.get(at, 0) + int(lot["remaining"] - lot["held"])
     return [Expiring(amount=amount, expires_at=at) for at, amount in grouped.items()]
 
 
