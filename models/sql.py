@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -120,9 +119,3 @@ def moment(value: datetime | str) -> datetime:
 
 def day(value: date | str) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def decimal(value: Decimal | str | float | None) -> Decimal | None:
-    if value is None or isinstance(value, Decimal):
-        return value
-    return Decimal(str(value))

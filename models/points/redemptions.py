@@ -1,9 +1,10 @@
 """The points side of redemption orders: spend, hold, capture, release, refund.
 
-Orders call these inside their own transaction (each becomes a savepoint), after locking
-the member's account with `lock_account`. A hold reserves points in lots until payment; a
-capture makes it a REDEEM; a release or a refund puts points back into their lots, or into
-a 30-day grace lot where the lot expired meanwhile. Each is idempotent per order number.
+Orders call these inside their own transaction (each becomes a savepoint; `spend_for_order`
+runs in the order's transaction directly), after locking the member's account with
+`lock_account`. A hold reserves points in lots until payment; a capture makes it a REDEEM;
+a release or a refund puts points back into their lots, or into a 30-day grace lot where
+the lot expired meanwhile. Each is idempotent per order number.
 """
 
 from __future__ import annotations
