@@ -121,6 +121,9 @@ async def _ensure_day(warehouse_id: int, day: date) -> bool:
     return True
 
 
+WATCH = "INSERT INTO fulfilment_deadline (order_id, kind, due_at)"
+
+
 @dataclass(frozen=True)
 class Planner:
     """The redemption's view of fulfilment: rank warehouses, book and release slots, watch."""
@@ -138,15 +141,18 @@ class Planner:
         if order.warehouse_id is not None and order.promised_ship_date is not None:
             await release(warehouse_id=order.warehouse_id, day=order.promised_ship_date)
 
+    def deadlines(self, ship_by: datetime) -> list[tuple[str, datetime]]:
+        return [
+            (AlertKind.AT_RISK.value, ship_by - self.at_risk),
+            (AlertKind.BREACHED.value, ship_by),
+        ]
+
     async def watch(self, order: Order, *, now: datetime) -> None:
         if order.ship_by is None:
             return
         await sql.insert(
-            "INSERT INTO fulfilment_deadline (order_id, kind, due_at)",
-            [
-                (order.id, AlertKind.AT_RISK.value, order.ship_by - self.at_risk),
-                (order.id, AlertKind.BREACHED.value, order.ship_by),
-            ],
+            WATCH,
+            [(order.id, kind, due_at) for kind, due_at in self.deadlines(order.ship_by)],
             conflict="ON CONFLICT DO NOTHING",
         )
 

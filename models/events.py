@@ -96,6 +96,12 @@ async def announce(channel: str, payload: str) -> None:
         LOCAL.deliver(channel, payload)
 
 
+def touched(channel: str, payload: str) -> None:
+    """What `announce` does in this process, for a notice a statement sent itself with
+    `pg_notify` (PostgreSQL only): this process's caches drop now."""
+    LOCAL.touch(channel, payload)
+
+
 async def announce_many(channel: str, payloads: Sequence[str]) -> None:
     """`announce` each payload, in one statement on PostgreSQL."""
     if not payloads:

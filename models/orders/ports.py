@@ -34,6 +34,10 @@ class ShipPlanner(Protocol):
     async def release(self, order: Order) -> None:
         """Give back the slot of an order that will not ship."""
 
+    def deadlines(self, ship_by: datetime) -> list[tuple[str, datetime]]:
+        """The deadlines (kind, due at) to watch for an order that must ship by `ship_by`:
+        the rows of `fulfilment_deadline` that `watch` writes."""
+
     async def watch(self, order: Order, *, now: datetime) -> None:
         """Start watching a confirmed order's deadline."""
 

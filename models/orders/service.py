@@ -31,7 +31,7 @@ from models.errors import (
     OutOfStock,
     PaymentUnavailable,
 )
-from models.events import ORDERS, announce
+from models.events import ORDERS, announce, touched
 from models.members.models import Member
 from models.members.service import ensure_member
 from models.orders import rules
@@ -98,10 +98,13 @@ async def _attempts(
         try:
             return await _place(draft, planner=planner, payments=payments)
         except (IntegrityError, _NumberTaken):
-            # The number drawn is taken (six random characters a day: rare, but a campaign
-            # day of 100k orders draws a few), or a twin request with this key committed
-            # first. Everything rolled back: draw again; under the account lock the replay
-            # check then returns the twin's order.
+            # A twin request with this key committed first, or the number drawn is taken
+            # (six random characters a day: rare, but a campaign day of 100k orders draws a
+            # few). Everything rolled back (a payment started for it is abandoned): answer
+            # with the twin's order, or draw again.
+            first = await _replay(draft.member.id, draft.key, draft.fingerprint)
+            if first is not None:
+                return Placed(first, replayed=True, payment=await settlement.started_payment(first))
             if attempt == NUMBER_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
@@ -182,22 +185,17 @@ async def _transact(
     # warehouse, never an oversell.
     plans = await _plans(draft, planner)
     async with in_transaction():
+        # A twin request with this key that committed meanwhile is found by the order's
+        # unique (member, key): the insert fails, everything rolls back, `_attempts` replays.
         await points.lock_account(member_id=draft.member.id)
-        if (first := await _replay(draft.member.id, draft.key, draft.fingerprint)) is not None:
-            if started is not None:
-                await started[1].abandon(started[0].intent_id)
-            return Placed(first, replayed=True, payment=await settlement.started_payment(first))
         await _check_limits(draft)
         try:
             await _take_points(draft, number)
         except IdempotencyConflict as exc:  # the points ledger knows this number already
             raise _NumberTaken(number) from exc
-        order, lines = await _write(draft, number, plans[0], payment)
+        order, lines = await _write(draft, number, plans[0], payment, planner)
         if payment is not None:
             await settlement.record(order=order, started=payment)
-        await announce(ORDERS, order.number)
-        if order.status is OrderStatus.CONFIRMED:
-            await planner.watch(order, now=draft.now)
         # The rows every order of a hot gift wants come last, so each is held only for its
         # update and the commit.
         booking = await _reserve_and_book(draft, plans, planner)
@@ -355,6 +353,26 @@ async def _rebook(order: Order, booking: Booking) -> None:
     order.warehouse_id, order.promised_ship_date = booking.warehouse.id, booking.day
 
 
+# An order of one gift on PostgreSQL (a campaign's orders): its units and the planned ship
+# day in one statement, the stock row locked first (the lock order), the day only if the
+# units were there. The two rows every order of a hot gift wants are then held for one
+# round trip and the commit. The day is the fulfilment planner's (`fulfilment.planning`
+# books it the same way, by a conditional increment); a day filled meanwhile falls back to
+# the planner's own booking.
+RESERVE_AND_BOOK = """
+WITH reserved AS (
+    UPDATE stock SET reserved = reserved + $3, updated_at = $4
+    WHERE gift_id = $1 AND warehouse_id = $2 AND on_hand >= reserved + $3
+    RETURNING 1
+), booked AS (
+    UPDATE ship_day SET booked = booked + 1
+    WHERE warehouse_id = $2 AND day = $5 AND booked < $6 AND EXISTS (SELECT 1 FROM reserved)
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM reserved) AS reserved, EXISTS (SELECT 1 FROM booked) AS booked
+"""
+
+
 async def _reserve_and_book(draft: _Draft, plans: list[Booking], planner: ShipPlanner) -> Booking:
     """Reserve the units and a slot in the best warehouse that still has both.
 
@@ -362,9 +380,28 @@ async def _reserve_and_book(draft: _Draft, plans: list[Booking], planner: ShipPl
     once, so nothing is left taken in a warehouse the order does not ship from.
     """
     refusal: DomainError = OutOfStock("sold out while ordering", field="lines")
+    quantities = draft.quantities
+    one_line = sql.on_postgres() and len(quantities) == 1
     for plan in plans:
         warehouse_id = plan.warehouse.id
-        if not await stock.reserve(warehouse_id=warehouse_id, quantities=draft.quantities):
+        if one_line:
+            [(gift_id, quantity)] = quantities.items()
+            row = await sql.fetch_one(
+                RESERVE_AND_BOOK,
+                gift_id,
+                warehouse_id,
+                quantity,
+                datetime.now(UTC),
+                plan.day,
+                plan.warehouse.daily_capacity,
+            )
+            assert row is not None
+            reserved, booked = bool(row["reserved"]), bool(row["booked"])
+            if booked:
+                return plan
+        else:
+            reserved = await stock.reserve(warehouse_id=warehouse_id, quantities=quantities)
+        if not reserved:
             refusal = OutOfStock("sold out while ordering", field="lines")
             continue
         booking = await planner.book(plan.warehouse, now=draft.now)
@@ -402,16 +439,44 @@ INSERT INTO redemption_order (
     updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '', $14, $15, $16, $17, $18,
         $19, $20, $21, $22)
-RETURNING id
+RETURNING id, number
 """
 INSERT_LINES = (
     "INSERT INTO order_line (order_id, gift_id, sku, name, quantity, points_each, cash_each)"
 )
+# On PostgreSQL the order, its lines, the deadlines the fulfilment planner watches
+# (`ShipPlanner.deadlines`, none for an order awaiting payment) and the change notice
+# (`models.events.announce`) are one statement. Lines are numbered in the order given.
+PLACE_POSTGRES = f"""
+WITH placed AS ({INSERT_ORDER}
+), lines AS (
+    {INSERT_LINES}
+    SELECT placed.id, l.gift_id, l.sku, l.name, l.quantity, l.points_each, l.cash_each
+    FROM placed, unnest($23::bigint[], $24::text[], $25::text[], $26::int[], $27::bigint[],
+                        $28::numeric[]) WITH ORDINALITY
+         AS l(gift_id, sku, name, quantity, points_each, cash_each, n)
+    ORDER BY l.n
+    RETURNING id
+), watched AS (
+    INSERT INTO fulfilment_deadline (order_id, kind, due_at)
+    SELECT placed.id, d.kind, d.due_at
+    FROM placed, unnest($29::text[], $30::timestamptz[]) AS d(kind, due_at)
+    ON CONFLICT DO NOTHING
+), told AS (
+    SELECT pg_notify($31, placed.number) FROM placed
+)
+SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids FROM placed, told
+"""  # noqa: S608 (built from the constants above)
 
 
 async def _write(
-    draft: _Draft, number: str, booking: Booking, payment: StartedPayment | None
+    draft: _Draft,
+    number: str,
+    booking: Booking,
+    payment: StartedPayment | None,
+    planner: ShipPlanner,
 ) -> tuple[Order, list[OrderLine]]:
+    """Write the order and its lines, start watching its deadlines, announce it."""
     confirmed = payment is None
     address = draft.address
     fields = {
@@ -439,19 +504,8 @@ async def _write(
         "updated_at": datetime.now(UTC),
     }
     params = [v.value if isinstance(v, OrderStatus) else v for v in fields.values()]
-    order_id = int((await sql.fetch(INSERT_ORDER, *params))[0]["id"])
-    order = Order.construct(
-        _saved_in_db=True,
-        id=order_id,
-        cancel_reason="",
-        shipped_at=None,
-        delivered_at=None,
-        cancelled_at=None,
-        **fields,
-    )
     rows = [
         (
-            order_id,
             draft.gifts[line.sku].id,
             line.sku,
             draft.gifts[line.sku].name,
@@ -461,20 +515,42 @@ async def _write(
         )
         for line in draft.lines
     ]
-    written = await sql.insert(INSERT_LINES, rows, returning="id")
-    ids = sorted(int(r["id"]) for r in written)  # one statement numbers its rows in order
+    deadlines = planner.deadlines(booking.deadline) if confirmed else []
+    on_postgres = sql.on_postgres()
+    if on_postgres:
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        watch = [list(column) for column in zip(*deadlines, strict=True)] or [[], []]
+        placed = await sql.fetch(PLACE_POSTGRES, *params, *columns, *watch, ORDERS)
+        order_id, line_ids = int(placed[0]["id"]), [int(i) for i in placed[0]["line_ids"]]
+        touched(ORDERS, number)
+    else:
+        order_id = int((await sql.fetch(INSERT_ORDER, *params))[0]["id"])
+        written = await sql.insert(INSERT_LINES, [(order_id, *row) for row in rows], returning="id")
+        line_ids = sorted(int(r["id"]) for r in written)  # one statement numbers rows in order
+        await announce(ORDERS, number)
+    order = Order.construct(
+        _saved_in_db=True,
+        id=order_id,
+        cancel_reason="",
+        shipped_at=None,
+        delivered_at=None,
+        cancelled_at=None,
+        **fields,
+    )
     lines = [
         OrderLine.construct(
             _saved_in_db=True,
             id=line_id,
-            order_id=row[0],
-            gift_id=row[1],
-            sku=row[2],
-            name=row[3],
-            quantity=row[4],
-            points_each=row[5],
-            cash_each=row[6],
+            order_id=order_id,
+            gift_id=row[0],
+            sku=row[1],
+            name=row[2],
+            quantity=row[3],
+            points_each=row[4],
+            cash_each=row[5],
         )
-        for line_id, row in zip(ids, rows, strict=True)
+        for line_id, row in zip(line_ids, rows, strict=True)
     ]
+    if confirmed and not on_postgres:
+        await planner.watch(order, now=draft.now)
     return order, lines
