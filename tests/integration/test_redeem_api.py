@@ -187,6 +187,30 @@ async def test_concurrent_retries_with_one_key_make_one_order(api: GraphQLClient
     assert (await points_of(api, "C105"))["available"] == 30_000 - 6_900
 
 
+async def test_concurrent_requests_with_one_key_and_other_lines_make_one_order(
+    api: GraphQLClient,
+) -> None:
+    await small_mall(api)
+    await member_with_points("C107", 30_000)
+    token = member_token("C107")
+    results = await asyncio.gather(
+        *[
+            api.op("Redeem", redeem_input("mixed", (sku, 1)), auth=token)
+            for sku in ("EL-PB10K", "HM-MUG") * 4
+        ]
+    )
+    placed = {r.data["redeem"]["order"]["number"] for r in results if r.data["redeem"]["order"]}
+    refused = [
+        r.data["redeem"]["errors"][0]["code"] for r in results if not r.data["redeem"]["order"]
+    ]
+    assert len(placed) == 1
+    assert refused == ["IDEMPOTENCY_CONFLICT"] * 4
+    orders = (await api.op("MyOrders", {"first": 10}, auth=token)).data["me"]["orders"]
+    assert orders["totalCount"] == 1
+    spent = orders["edges"][0]["node"]["pointsTotal"]
+    assert (await points_of(api, "C107"))["available"] == 30_000 - spent
+
+
 async def test_members_see_only_their_own_orders(api: GraphQLClient) -> None:
     await small_mall(api)
     await member_with_points("C106", 30_000)
