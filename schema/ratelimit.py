@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
@@ -17,6 +19,30 @@ from models.errors import RateLimited
 from schema.context import Info
 
 log = logging.getLogger("pointsmall.ratelimit")
+
+
+class SweepingMemoryStorage(MemoryStorage):
+    """`limits`' in-process storage, sweeping expired counters at most once a second.
+
+    Its own sweep walks every key and every write schedules the next one as soon as the
+    last has ended, so under a campaign's load it never stops: ~7 % of a redemption's CPU
+    with 20k members writing. A counter read after its expiry is reset on that read anyway
+    (`MemoryStorage.get`); the sweep only hands back the memory of keys no longer used,
+    which once a second does as well. The hook is `limits`' private `__schedule_expiry`:
+    `tests/unit/test_rate_limit_storage.py` fails if a release renames it.
+    """
+
+    SWEEP_EVERY = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        self._last_sweep = -self.SWEEP_EVERY
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now - self._last_sweep >= self.SWEEP_EVERY:
+            self._last_sweep = now
+            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -35,7 +61,11 @@ class WriteLimit:
 
     @classmethod
     def per_minute(cls, writes: int, storage_uri: str = "memory://") -> WriteLimit:
-        storage = storage_from_string(f"async+{storage_uri}", wrap_exceptions=True)
+        storage = (
+            SweepingMemoryStorage(wrap_exceptions=True)
+            if storage_uri == "memory://"
+            else storage_from_string(f"async+{storage_uri}", wrap_exceptions=True)
+        )
         return cls(
             SlidingWindowCounterRateLimiter(storage),
             RateLimitItemPerMinute(writes),
