@@ -166,7 +166,7 @@ async def _place(draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarte
     assert payments is not None
     try:
         async with placing_gate():
-            return await _transact(draft, number, planner=planner, started=(payment, payments))
+            return await _transact(draft, number, planner=planner, payment=payment)
     except Exception:
         await payments.abandon(payment.intent_id)
         raise
@@ -177,9 +177,8 @@ async def _transact(
     number: str,
     *,
     planner: ShipPlanner,
-    started: tuple[StartedPayment, PaymentStarter] | None = None,
+    payment: StartedPayment | None = None,
 ) -> Placed:
-    payment = started[0] if started is not None else None
     # Where the order could ship is read before any lock: reserving the units and booking
     # the slot are conditional updates, so a stale plan costs a retry in the next
     # warehouse, never an oversell.
