@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 
+from api.postgres import ENGINE as POSTGRES_ENGINE
 from api.settings import Settings, load_settings
 from api.sqlite import ENGINE as SQLITE_ENGINE
 
@@ -23,21 +23,6 @@ MODEL_MODULES = [
 MIGRATIONS = "models.migrations"
 
 
-class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
-    """A pooled PostgreSQL connection released without asyncpg's reset query.
-
-    asyncpg sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` each
-    time a connection goes back to the pool, and Tortoise takes a pool connection for every
-    statement outside a transaction: a round trip per statement, for session state this
-    service never creates (no advisory locks, cursors, LISTEN or SET on pooled connections;
-    the notification listener has a connection of its own). asyncpg still rolls back a
-    transaction left open.
-    """
-
-    def get_reset_query(self) -> str:
-        return ""
-
-
 def _connection(database_url: str) -> str | dict[str, Any]:
     if database_url.startswith("sqlite://"):
         sqlite: dict[str, Any] = expand_db_url(database_url)
@@ -47,7 +32,7 @@ def _connection(database_url: str) -> str | dict[str, Any]:
         return database_url
     config: dict[str, Any] = expand_db_url(database_url)
     if config["engine"] == "tortoise.backends.asyncpg":
-        config["credentials"]["connection_class"] = PooledConnection
+        config["engine"] = POSTGRES_ENGINE  # see api/postgres.py
     return config
 
 

@@ -7,6 +7,10 @@ writes after the other process committed cannot be serialised, and SQLite fails 
 with "database is locked", whatever the busy timeout. Taking the lock at `BEGIN` makes the
 other process wait its turn (up to the busy timeout) instead, as a row lock does on
 PostgreSQL. Within one process Tortoise already runs one transaction at a time.
+
+When that BEGIN still fails after the busy timeout, the transaction lock of the connection
+is released and the task's connection left as it was (`api.transactions`); Tortoise's own
+context would keep both, and every later transaction of the process would wait forever.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.exceptions import OperationalError
 
+from api.transactions import begin_as_current
+
 ENGINE = "api.sqlite"
 
 
@@ -34,9 +40,21 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
             raise OperationalError(exc) from exc
 
 
+class ImmediateTransactionContext(SqliteTransactionContext):
+    async def __aenter__(self) -> ImmediateTransactionWrapper:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = await begin_as_current(self.connection_name, self.connection)
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection  # type: ignore[no-any-return]
+
+
 class ImmediateSqliteClient(SqliteClient):
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
+        return ImmediateTransactionContext(ImmediateTransactionWrapper(self), self._lock)
 
 
 def get_client_class(db_info: dict[str, Any]) -> type[SqliteClient]:
