@@ -10,7 +10,7 @@ warehouse-day never holds more orders than its capacity, however many requests r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,6 +19,7 @@ from tortoise.expressions import F
 from fulfilment import calendar
 from fulfilment.models import AlertKind, Deadline, ShipDay
 from models import sql
+from models.catalog import stock
 from models.catalog.models import Warehouse
 from models.catalog.stock import Offer
 from models.orders.models import Order
@@ -38,18 +39,32 @@ SELECT warehouse_id, day, booked FROM ship_day
 WHERE warehouse_id IN ({warehouses}) AND day >= $1 AND day <= $2
 """
 
+# The warehouses holding an order's gifts and, in the same rows, their booked days over the
+# promise window: `stock.OFFERS` with the ship days joined (a row per day with bookings).
+OFFERS_AND_BOOKED = """
+SELECT s.gift_id, s.on_hand - s.reserved AS available, w.*,
+       d.day AS booked_day, d.booked AS booked_orders
+FROM stock s JOIN warehouse w ON w.id = s.warehouse_id
+LEFT JOIN ship_day d ON d.warehouse_id = s.warehouse_id AND d.day >= $1 AND d.day <= $2
+WHERE s.gift_id IN ({gifts})
+"""
+
+
+def _window(now: datetime, within: timedelta) -> tuple[date, date]:
+    """The days a booking made now can fall on, with a day's margin for every time zone."""
+    return (now - timedelta(days=1)).date(), (now + within + timedelta(days=1)).date()
+
 
 async def booked_days(
     warehouses: Sequence[Warehouse], *, now: datetime, within: timedelta
 ) -> dict[int, dict[date, int]]:
     """Orders booked per warehouse and day over the promise window (one query)."""
-    first, last = (now - timedelta(days=1)).date(), (now + within + timedelta(days=1)).date()
     booked: dict[int, dict[date, int]] = {w.id: {} for w in warehouses}
     if not booked:
         return booked
     ids = list(booked)
     text = BOOKED.format(warehouses=sql.listed(len(ids), first=3))
-    rows = await sql.fetch(text, first, last, *ids)
+    rows = await sql.fetch(text, *_window(now, within), *ids)
     for row in rows:
         booked[int(row["warehouse_id"])][sql.day(row["day"])] = int(row["booked"])
     return booked
@@ -60,18 +75,50 @@ async def promised_days(
 ) -> dict[int, date | None]:
     """The ship day an order placed now would get in each warehouse (None: no room)."""
     booked = await booked_days(warehouses, now=now, within=within)
+    return _promised(warehouses, booked, now=now, within=within)
+
+
+def _promised(
+    warehouses: Iterable[Warehouse],
+    booked: Mapping[int, Mapping[date, int]],
+    *,
+    now: datetime,
+    within: timedelta,
+) -> dict[int, date | None]:
     deadline = calendar.ship_by(now, within=within)
     return {
         w.id: calendar.first_free_day(
-            calendar_of(w), now=now, deadline=deadline, booked=booked[w.id]
+            calendar_of(w), now=now, deadline=deadline, booked=booked.get(w.id, {})
         )
         for w in warehouses
     }
 
 
-async def rank(offers: Sequence[Offer], *, now: datetime, within: timedelta) -> list[Booking]:
-    """The slot each offer that can ship in time would get, earliest day first, then most units."""
-    days = await promised_days([o.warehouse for o in offers], now=now, within=within)
+async def plan(
+    quantities: Mapping[int, int], *, now: datetime, within: timedelta
+) -> list[Booking] | None:
+    """The slot each warehouse holding every line (gift id: units) would give the order,
+    best first: the earliest day, then the most units (one query). None when no warehouse
+    holds every line; empty when those that do have no room in time."""
+    if not quantities:
+        return None
+    text = OFFERS_AND_BOOKED.format(gifts=sql.listed(len(quantities), first=3))
+    rows = await sql.fetch(text, *_window(now, within), *quantities)
+    offers = stock.offers_of(rows, quantities)
+    if not offers:
+        return None
+    booked: dict[int, dict[date, int]] = {}
+    for row in rows:
+        if row["booked_day"] is not None:
+            of_warehouse = booked.setdefault(int(row["id"]), {})
+            of_warehouse[sql.day(row["booked_day"])] = int(row["booked_orders"])
+    days = _promised([o.warehouse for o in offers], booked, now=now, within=within)
+    return _ranked(offers, days, now=now, within=within)
+
+
+def _ranked(
+    offers: Sequence[Offer], days: Mapping[int, date | None], *, now: datetime, within: timedelta
+) -> list[Booking]:
     feasible = [(day, o) for o in offers if (day := days[o.warehouse.id]) is not None]
     feasible.sort(key=lambda pair: (pair[0], -pair[1].units, pair[1].warehouse.code))
     deadline = calendar.ship_by(now, within=within)
@@ -131,8 +178,8 @@ class Planner:
     within: timedelta = calendar.DEFAULT_SHIP_WITHIN
     at_risk: timedelta = calendar.DEFAULT_AT_RISK_THRESHOLD
 
-    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Booking]:
-        return await rank(offers, now=now, within=self.within)
+    async def plan(self, quantities: Mapping[int, int], *, now: datetime) -> list[Booking] | None:
+        return await plan(quantities, now=now, within=self.within)
 
     async def book(self, warehouse: Warehouse, *, now: datetime) -> Booking | None:
         return await book(warehouse, now=now, within=self.within)

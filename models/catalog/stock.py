@@ -6,9 +6,10 @@ below zero however many orders race for the last units.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.expressions import F
 
@@ -38,12 +39,22 @@ async def offers(quantities: Mapping[int, int]) -> list[Offer]:
     if not gift_ids:
         return []
     rows = await sql.fetch(OFFERS.format(gifts=sql.listed(len(gift_ids))), *gift_ids)
+    return offers_of(rows, quantities)
+
+
+def offers_of(rows: Iterable[Mapping[str, Any]], quantities: Mapping[int, int]) -> list[Offer]:
+    """The offers in rows of `OFFERS`' columns (a row may repeat: it counts once)."""
     units: dict[int, int] = {}
     lines: dict[int, int] = {}
     warehouses: dict[int, Warehouse] = {}
+    seen: set[tuple[int, int]] = set()
     for row in rows:
-        warehouse_id, available = int(row["id"]), int(row["available"])
-        if available >= quantities[row["gift_id"]]:
+        warehouse_id, gift_id = int(row["id"]), int(row["gift_id"])
+        if (gift_id, warehouse_id) in seen:
+            continue
+        seen.add((gift_id, warehouse_id))
+        available = int(row["available"])
+        if available >= quantities[gift_id]:
             lines[warehouse_id] = lines.get(warehouse_id, 0) + 1
             units[warehouse_id] = units.get(warehouse_id, 0) + available
             warehouses[warehouse_id] = sql.model(Warehouse, row)

@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
 from models.catalog.models import Warehouse
-from models.catalog.stock import Offer
 from models.orders.models import Order
 
 
@@ -25,8 +24,9 @@ class Booking:
 
 
 class ShipPlanner(Protocol):
-    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Booking]:
-        """The slots the order would get from offers that can ship in time, best first."""
+    async def plan(self, quantities: Mapping[int, int], *, now: datetime) -> list[Booking] | None:
+        """The slots an order of these units (gift id: quantity) would get, best first;
+        None when no warehouse holds every line, empty when none can ship it in time."""
 
     async def book(self, warehouse: Warehouse, *, now: datetime) -> Booking | None:
         """Book a ship slot in this warehouse, or None if it has no room in time."""

@@ -332,10 +332,9 @@ async def _units_taken(member_id: int, gift_ids: list[int]) -> dict[int, int]:
 
 
 async def _plans(draft: _Draft, planner: ShipPlanner) -> list[Booking]:
-    offers = await stock.offers(draft.quantities)
-    if not offers:
+    plans = await planner.plan(draft.quantities, now=draft.now)
+    if plans is None:
         raise OutOfStock("no warehouse has every line of this order in stock", field="lines")
-    plans = await planner.rank(offers, now=draft.now)
     if not plans:
         raise CapacityExhausted(
             "no warehouse holding these gifts can ship them within the promise", field="lines"

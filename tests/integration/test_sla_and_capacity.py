@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,7 +12,6 @@ import pytest
 from fulfilment.models import ShipDay
 from fulfilment.planning import Planner
 from models.catalog.models import Stock
-from models.catalog.stock import Offer
 from models.orders import service
 from models.orders.models import Order
 from models.orders.ports import Booking
@@ -121,8 +120,9 @@ class FillsThePlannedDay(Planner):
 
     planned: list[date] = field(default_factory=list)
 
-    async def rank(self, offers: Sequence[Offer], *, now: datetime) -> list[Booking]:
-        plans = await super().rank(offers, now=now)
+    async def plan(self, quantities: Mapping[int, int], *, now: datetime) -> list[Booking] | None:
+        plans = await super().plan(quantities, now=now)
+        assert plans
         first = plans[0]
         day, _ = await ShipDay.get_or_create(warehouse_id=first.warehouse.id, day=first.day)
         day.booked = first.warehouse.daily_capacity
