@@ -192,12 +192,13 @@ async def _transact(
             await _take_points(draft, number)
         except IdempotencyConflict as exc:  # the points ledger knows this number already
             raise _NumberTaken(number) from exc
-        order, lines = await _write(draft, number, plans[0], payment, planner)
+        # The rows every order of a hot gift wants come last, so each is held only for its
+        # update and the commit (on PostgreSQL a one-gift order takes them as the order's
+        # statement ends).
+        order, lines, first = await _write(draft, number, plans[0], payment, planner)
         if payment is not None:
             await settlement.record(order=order, started=payment)
-        # The rows every order of a hot gift wants come last, so each is held only for its
-        # update and the commit.
-        booking = await _reserve_and_book(draft, plans, planner)
+        booking = await _reserve_and_book(draft, plans, planner, first=first)
         if (booking.warehouse.id, booking.day) != (plans[0].warehouse.id, plans[0].day):
             await _rebook(order, booking)
     return Placed(order, replayed=False, payment=payment, lines=tuple(lines))
@@ -371,18 +372,33 @@ SELECT EXISTS (SELECT 1 FROM reserved) AS reserved, EXISTS (SELECT 1 FROM booked
 """
 
 
-async def _reserve_and_book(draft: _Draft, plans: list[Booking], planner: ShipPlanner) -> Booking:
+@dataclass(frozen=True)
+class _Outcome:
+    """What reserving the units and booking the planned day in one warehouse did."""
+
+    reserved: bool
+    booked: bool
+
+
+async def _reserve_and_book(
+    draft: _Draft, plans: list[Booking], planner: ShipPlanner, *, first: _Outcome | None = None
+) -> Booking:
     """Reserve the units and a slot in the best warehouse that still has both.
 
     Runs in the order's transaction: a warehouse whose slots are full gets its units back at
-    once, so nothing is left taken in a warehouse the order does not ship from.
+    once, so nothing is left taken in a warehouse the order does not ship from. `first`:
+    what the order's own statement already did in the first plan's warehouse.
     """
     refusal: DomainError = OutOfStock("sold out while ordering", field="lines")
     quantities = draft.quantities
     one_line = sql.on_postgres() and len(quantities) == 1
-    for plan in plans:
+    for index, plan in enumerate(plans):
         warehouse_id = plan.warehouse.id
-        if one_line:
+        if index == 0 and first is not None:
+            reserved, booked = first.reserved, first.booked
+            if booked:
+                return plan
+        elif one_line:
             [(gift_id, quantity)] = quantities.items()
             row = await sql.fetch_one(
                 RESERVE_AND_BOOK,
@@ -445,7 +461,7 @@ INSERT_LINES = (
 # On PostgreSQL the order, its lines, the deadlines the fulfilment planner watches
 # (`ShipPlanner.deadlines`, none for an order awaiting payment) and the change notice
 # (`models.events.announce`) are one statement. Lines are numbered in the order given.
-PLACE_POSTGRES = f"""
+_PLACE_POSTGRES_STEPS = f"""
 WITH placed AS ({INSERT_ORDER}
 ), lines AS (
     {INSERT_LINES}
@@ -462,9 +478,27 @@ WITH placed AS ({INSERT_ORDER}
     ON CONFLICT DO NOTHING
 ), told AS (
     SELECT pg_notify($31, placed.number) FROM placed
-)
+)"""  # noqa: S608 (built from the constants above)
+PLACE_POSTGRES = f"""{_PLACE_POSTGRES_STEPS}
 SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids FROM placed, told
-"""  # noqa: S608 (built from the constants above)
+"""  # noqa: S608
+# An order of one gift (a campaign's orders) also reserves its units ($32: gift, $33:
+# units) and books its planned day ($6: warehouse, $13: day, $34: the day's capacity) in the
+# same statement: `RESERVE_AND_BOOK`'s two steps, the stock row first, the day only if
+# the units were there.
+PLACE_AND_RESERVE_POSTGRES = f"""{_PLACE_POSTGRES_STEPS}, reserved AS (
+    UPDATE stock SET reserved = reserved + $33, updated_at = $22
+    WHERE gift_id = $32 AND warehouse_id = $6 AND on_hand >= reserved + $33
+    RETURNING 1
+), booked AS (
+    UPDATE ship_day SET booked = booked + 1
+    WHERE warehouse_id = $6 AND day = $13 AND booked < $34 AND EXISTS (SELECT 1 FROM reserved)
+    RETURNING 1
+)
+SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids,
+       EXISTS (SELECT 1 FROM reserved) AS reserved, EXISTS (SELECT 1 FROM booked) AS booked
+FROM placed, told
+"""  # noqa: S608
 
 
 async def _write(
@@ -473,8 +507,12 @@ async def _write(
     booking: Booking,
     payment: StartedPayment | None,
     planner: ShipPlanner,
-) -> tuple[Order, list[OrderLine]]:
-    """Write the order and its lines, start watching its deadlines, announce it."""
+) -> tuple[Order, list[OrderLine], _Outcome | None]:
+    """Write the order and its lines, start watching its deadlines, announce it.
+
+    On PostgreSQL an order of one gift also tries to reserve its units and book the planned
+    day in the same statement: what that did comes back (None when not tried).
+    """
     confirmed = payment is None
     address = draft.address
     fields = {
@@ -515,10 +553,26 @@ async def _write(
     ]
     deadlines = planner.deadlines(booking.deadline) if confirmed else []
     on_postgres = sql.on_postgres()
+    outcome: _Outcome | None = None
     if on_postgres:
         columns = [list(column) for column in zip(*rows, strict=True)]
         watch = [list(column) for column in zip(*deadlines, strict=True)] or [[], []]
-        placed = await sql.fetch(PLACE_POSTGRES, *params, *columns, *watch, ORDERS)
+        if len(rows) == 1:
+            gift_id, quantity = rows[0][0], rows[0][3]
+            capacity = booking.warehouse.daily_capacity
+            placed = await sql.fetch(
+                PLACE_AND_RESERVE_POSTGRES,
+                *params,
+                *columns,
+                *watch,
+                ORDERS,
+                gift_id,
+                quantity,
+                capacity,
+            )
+            outcome = _Outcome(bool(placed[0]["reserved"]), bool(placed[0]["booked"]))
+        else:
+            placed = await sql.fetch(PLACE_POSTGRES, *params, *columns, *watch, ORDERS)
         order_id, line_ids = int(placed[0]["id"]), [int(i) for i in placed[0]["line_ids"]]
         touched(ORDERS, number)
     else:
@@ -551,4 +605,4 @@ async def _write(
     ]
     if confirmed and not on_postgres:
         await planner.watch(order, now=draft.now)
-    return order, lines
+    return order, lines, outcome

@@ -90,4 +90,4 @@ async def test_redeeming_one_gift_takes_a_fixed_few_statements(api: GraphQLClien
         }
         counts.append(await statements_for(api, "Redeem", variables, token))
     assert counts[1] == counts[2], counts
-    assert counts[2] <= (8 if target() == "postgres" else 14), counts
+    assert counts[2] <= (7 if target() == "postgres" else 14), counts

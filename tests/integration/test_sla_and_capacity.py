@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from tortoise.expressions import F
 
 from fulfilment.models import ShipDay
 from fulfilment.planning import Planner
 from models.catalog.models import Stock
+from models.errors import OutOfStock
 from models.orders import service
 from models.orders.models import Order
 from models.orders.ports import Booking
@@ -151,3 +153,65 @@ async def test_an_order_whose_planned_day_filled_meanwhile_ships_on_the_day_it_b
     assert stored.promised_ship_date == placed.order.promised_ship_date
     booked = {d.day: d.booked for d in await ShipDay.filter(warehouse__code="ONE")}
     assert booked == {planned: 1, placed.order.promised_ship_date: 1}
+
+
+@dataclass(frozen=True)
+class EmptiesThePlannedWarehouse(Planner):
+    """A planner whose plan goes stale at once: other orders take the last units of the
+    planned warehouse between the plan and the reservation."""
+
+    planned: list[str] = field(default_factory=list)
+
+    async def plan(self, quantities: Mapping[int, int], *, now: datetime) -> list[Booking] | None:
+        plans = await super().plan(quantities, now=now)
+        assert plans
+        first = plans[0].warehouse
+        await Stock.filter(warehouse_id=first.id).update(reserved=F("on_hand"))
+        self.planned.append(first.code)
+        return plans
+
+
+async def test_an_order_whose_planned_warehouse_sold_out_meanwhile_ships_from_the_next(
+    api: GraphQLClient,
+) -> None:
+    await small_mall(api)
+    await warehouse(api, "BIG", capacity=100)
+    await warehouse(api, "SMALL", capacity=100)
+    await gift(api, "TWO-G", 100)
+    await stock(api, "TWO-G", "BIG", 9)  # the most units: planned first
+    await stock(api, "TWO-G", "SMALL", 3)
+    await member_with_points("STALE2", 10_000)
+    planner = EmptiesThePlannedWarehouse()
+    request = service.RedeemRequest("stale2", [LineRequest("TWO-G", 2)], ADDRESS)
+    placed = await service.redeem(
+        member_external_id="STALE2", request=request, now=datetime.now(UTC), planner=planner
+    )
+    assert planner.planned == ["BIG"]
+    stored = await Order.get(number=placed.order.number).prefetch_related("warehouse")
+    assert stored.warehouse.code == "SMALL"
+    held = {s.warehouse_id: (s.on_hand, s.reserved) for s in await Stock.filter(gift__sku="TWO-G")}
+    assert sorted(held.values()) == [(3, 2), (9, 9)]  # BIG only as the others left it
+    days = await ShipDay.filter(warehouse__code__in=["BIG", "SMALL"], booked__gt=0)
+    assert [(d.warehouse_id, d.booked) for d in days] == [(stored.warehouse.id, 1)]
+
+
+async def test_an_order_whose_only_warehouse_sold_out_meanwhile_takes_nothing(
+    api: GraphQLClient,
+) -> None:
+    await small_mall(api)
+    await warehouse(api, "LAST", capacity=100)
+    await gift(api, "LAST-G", 100)
+    await stock(api, "LAST-G", "LAST", 1)
+    await member_with_points("STALE3", 10_000)
+    before = await points_of(api, "STALE3")
+    request = service.RedeemRequest("stale3", [LineRequest("LAST-G", 1)], ADDRESS)
+    with pytest.raises(OutOfStock, match="sold out while ordering"):
+        await service.redeem(
+            member_external_id="STALE3",
+            request=request,
+            now=datetime.now(UTC),
+            planner=EmptiesThePlannedWarehouse(),
+        )
+    assert await Order.filter(member__external_id="STALE3").count() == 0
+    assert await points_of(api, "STALE3") == before
+    assert await ShipDay.filter(warehouse__code="LAST", booked__gt=0).count() == 0
