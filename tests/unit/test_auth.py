@@ -191,3 +191,54 @@ def test_claims_that_would_reach_the_database_malformed_are_refused() -> None:
     ):
         with pytest.raises(AuthenticationFailed):
             verifier.verify(jwt.encode({**claims, "exp": exp}, SECRET))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_remembered_token_still_expires_on_time() -> None:
+    clock = Clock()
+    remembering = TokenVerifier(SECRET, leeway_seconds=30, clock=clock)
+    token = jwt.encode({"sub": "C1", "role": "member", "exp": int(clock.now) + 60}, SECRET)
+    assert remembering.verify(token).subject == "C1"
+    assert remembering.remembered_now() == 1
+    clock.now += 60 + 29  # within the leeway
+    assert remembering.verify(token).subject == "C1"
+    clock.now += 1
+    with pytest.raises(AuthenticationFailed, match="expired"):
+        remembering.verify(token)
+
+
+def test_a_refused_token_is_not_remembered_and_stays_refused() -> None:
+    remembering = TokenVerifier(SECRET)
+    good = mint_token(SECRET, role=Role.MEMBER, subject="C1")
+    header, payload, signature = good.split(".")
+    forged_claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    forged_claims["role"] = "admin"
+    forged_payload = base64.urlsafe_b64encode(json.dumps(forged_claims).encode()).decode()
+    forged = f"{header}.{forged_payload.rstrip('=')}.{signature}"
+    assert remembering.verify(good).role is Role.MEMBER
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed, match="not valid"):
+            remembering.verify(forged)
+    assert remembering.remembered_now() == 1
+
+
+def test_the_tokens_remembered_are_bounded() -> None:
+    remembering = TokenVerifier(SECRET, remembered=2)
+    tokens = [mint_token(SECRET, role=Role.MEMBER, subject=f"C{i}") for i in range(3)]
+    assert [remembering.verify(t).subject for t in tokens] == ["C0", "C1", "C2"]
+    assert remembering.remembered_now() == 2
+    assert remembering.verify(tokens[0]).subject == "C0"  # checked again, remembered again
+
+
+def test_verifiers_with_other_keys_share_nothing() -> None:
+    token = mint_token(SECRET, role=Role.ADMIN, subject="A1")
+    assert TokenVerifier(SECRET).verify(token).role is Role.ADMIN
+    with pytest.raises(AuthenticationFailed, match="not valid"):
+        TokenVerifier("x" * 40).verify(token)
