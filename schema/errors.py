@@ -4,15 +4,17 @@ In a mutation a `DomainError` becomes a `UserError` in the payload's `errors`. R
 anywhere else (a query argument, a permission) it becomes a top-level error whose
 `extensions.code` is the domain code. A request GraphQL itself refuses gets a code too:
 `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `BAD_USER_INPUT` (a variable's value).
-The database being unreachable (down, restarting, the connection cut) is
-`SERVICE_UNAVAILABLE`: the transaction rolled back, and a retry (a redemption with the same
-idempotency key) is safe. Anything else unexpected is masked: the client sees
-`INTERNAL_SERVER_ERROR` and an `errorId`, and the log holds the traceback under that id.
+The database being unreachable (down, restarting, the connection cut; on SQLite, locked by
+another process past the busy timeout) is `SERVICE_UNAVAILABLE`: the transaction rolled
+back, and a retry (a redemption with the same idempotency key) is safe. Anything else
+unexpected is masked: the client sees `INTERNAL_SERVER_ERROR` and an `errorId`, and the
+log holds the traceback under that id.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
@@ -48,16 +50,27 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+# SQLite's "database is locked" (SQLITE_BUSY) and "database table is locked" (SQLITE_LOCKED),
+# with their extended codes: another process held the write lock past the busy timeout.
+SQLITE_BUSY_OR_LOCKED = frozenset({5, 6})
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """Whether `exc`, or an exception it came from, says the database is out of reach.
 
     The chain matters: a transaction whose connection was cut fails again in its rollback,
-    and that second error carries the first as its context.
+    and that second error carries the first as its context. On SQLite a write lock still
+    held by another process after the busy timeout counts too: nothing was written, and a
+    retry a moment later succeeds.
     """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, DATABASE_UNAVAILABLE):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and (
+            getattr(current, "sqlite_errorcode", 0) & 0xFF in SQLITE_BUSY_OR_LOCKED
+        ):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__

@@ -28,6 +28,7 @@ from api.worker import run_forever
 from models.points import service as points
 from models.points.models import EntryKind, PointsAccount, PointsEntry
 from tests.support.databases import target
+from tests.support.graphql import GraphQLClient, admin_token
 from tests.support.settings import settings_for
 
 on_postgres = pytest.mark.skipif(target() != "postgres", reason="a PostgreSQL connection fault")
@@ -148,3 +149,22 @@ async def test_the_worker_sweeps_again_after_a_pass_whose_begin_failed(
         stop.set()
         await worker
     assert await PointsEntry.filter(kind=EntryKind.EXPIRE, delta=-500).count() == 1
+
+
+@on_sqlite
+async def test_sqlite_still_locked_after_the_busy_timeout_is_a_retryable_unavailability(
+    db: str, api: GraphQLClient
+) -> None:
+    path = db.removeprefix("sqlite://").split("?", 1)[0]
+    client = current()
+    await client.execute_script("PRAGMA busy_timeout = 100")
+    award = {"memberExternalId": "TX2", "amount": 500, "reason": "bill", "externalRef": "tx2"}
+    try:
+        with write_lock_held(path):
+            refused = await api.op("AwardPoints", {"input": award}, auth=admin_token())
+        again = await api.op("AwardPoints", {"input": award}, auth=admin_token())
+    finally:
+        await client.execute_script("PRAGMA busy_timeout = 10000")
+    codes = [e["extensions"]["code"] for e in refused.body.get("errors") or []]
+    assert codes == ["SERVICE_UNAVAILABLE"], refused.body
+    assert again.data["awardPoints"]["errors"] == [], again.body

@@ -6,6 +6,9 @@ shape the driver's failures take, without a database.
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import asyncpg
 import httpx
 import pytest
@@ -120,3 +123,27 @@ async def test_a_plain_route_answers_503_with_retry_after_when_the_database_is_a
     assert (down.status_code, down.headers["retry-after"]) == (503, "5")
     assert "starting up" not in down.text
     assert bug.status_code == 500
+
+
+def sqlite_failure(tmp_path: Path, *, locked: bool) -> sqlite3.OperationalError:
+    """A real error of SQLite: the write lock still held by another connection, or a typo."""
+    path = tmp_path / "lock.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    waiter = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError) as caught:
+            waiter.execute("BEGIN IMMEDIATE" if locked else "SELEC 1")
+    finally:
+        holder.close()
+        waiter.close()
+    return caught.value
+
+
+def test_sqlite_locked_past_the_busy_timeout_is_an_unavailability(tmp_path: Path) -> None:
+    locked = sqlite_failure(tmp_path, locked=True)
+    assert database_unavailable(locked)
+    wrapped = OperationalError(locked)  # as Tortoise wraps it
+    wrapped.__cause__ = locked
+    assert database_unavailable(wrapped)
+    assert not database_unavailable(sqlite_failure(tmp_path, locked=False))
