@@ -358,17 +358,31 @@ async def _rebook(order: Order, booking: Booking) -> None:
 # round trip and the commit. The day is the fulfilment planner's (`fulfilment.planning`
 # books it the same way, by a conditional increment); a day filled meanwhile falls back to
 # the planner's own booking.
-RESERVE_AND_BOOK = """
-WITH reserved AS (
-    UPDATE stock SET reserved = reserved + $3, updated_at = $4
-    WHERE gift_id = $1 AND warehouse_id = $2 AND on_hand >= reserved + $3
+def _reserve_and_book_steps(
+    *, gift: str, warehouse: str, units: str, at: str, day: str, capacity: str
+) -> str:
+    """The two steps as CTEs `reserved` and `booked`, over the placeholders named."""
+    return f"""reserved AS (
+    UPDATE stock SET reserved = reserved + {units}, updated_at = {at}
+    WHERE gift_id = {gift} AND warehouse_id = {warehouse} AND on_hand >= reserved + {units}
     RETURNING 1
 ), booked AS (
     UPDATE ship_day SET booked = booked + 1
-    WHERE warehouse_id = $2 AND day = $5 AND booked < $6 AND EXISTS (SELECT 1 FROM reserved)
+    WHERE warehouse_id = {warehouse} AND day = {day} AND booked < {capacity}
+      AND EXISTS (SELECT 1 FROM reserved)
     RETURNING 1
+)"""  # noqa: S608 (placeholder names, never values)
+
+
+RESERVE_AND_BOOK_OUTCOME = (
+    "EXISTS (SELECT 1 FROM reserved) AS reserved, EXISTS (SELECT 1 FROM booked) AS booked"
 )
-SELECT EXISTS (SELECT 1 FROM reserved) AS reserved, EXISTS (SELECT 1 FROM booked) AS booked
+_RESERVE_AND_BOOK_STEPS = _reserve_and_book_steps(
+    gift="$1", warehouse="$2", units="$3", at="$4", day="$5", capacity="$6"
+)
+RESERVE_AND_BOOK = f"""
+WITH {_RESERVE_AND_BOOK_STEPS}
+SELECT {RESERVE_AND_BOOK_OUTCOME}
 """
 
 
@@ -486,17 +500,12 @@ SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids FROM place
 # units) and books its planned day ($6: warehouse, $13: day, $34: the day's capacity) in the
 # same statement: `RESERVE_AND_BOOK`'s two steps, the stock row first, the day only if
 # the units were there.
-PLACE_AND_RESERVE_POSTGRES = f"""{_PLACE_POSTGRES_STEPS}, reserved AS (
-    UPDATE stock SET reserved = reserved + $33, updated_at = $22
-    WHERE gift_id = $32 AND warehouse_id = $6 AND on_hand >= reserved + $33
-    RETURNING 1
-), booked AS (
-    UPDATE ship_day SET booked = booked + 1
-    WHERE warehouse_id = $6 AND day = $13 AND booked < $34 AND EXISTS (SELECT 1 FROM reserved)
-    RETURNING 1
-)
-SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids,
-       EXISTS (SELECT 1 FROM reserved) AS reserved, EXISTS (SELECT 1 FROM booked) AS booked
+PLACE_AND_RESERVE_POSTGRES = f"""{_PLACE_POSTGRES_STEPS}, {
+    _reserve_and_book_steps(
+        gift="$32", warehouse="$6", units="$33", at="$22", day="$13", capacity="$34"
+    )
+}
+SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids, {RESERVE_AND_BOOK_OUTCOME}
 FROM placed, told
 """  # noqa: S608
 
