@@ -3,13 +3,13 @@
 The batch is copied (asyncpg `copy_records_to_table`) into a temporary staging table that
 dies with the transaction; a few statements then do per batch what `award` does per row:
 refs already in the ledger are replays or conflicts, unknown members are created, the
-accounts are locked in member order, rows that would take a balance past the ceiling are
-left out as `award` would refuse them, the accounts are created or raised, and one statement
+accounts are created or raised in member order (which locks them), and one statement
 inserts the entries and their lots. Lookups probe indexes row by row, so a batch costs the
-same however large the ledger has grown. Entries insert with `ON CONFLICT DO NOTHING`, so
-a ref that a concurrent award wrote meanwhile is classified afterwards instead of failing
-the batch.
-"""
+same however large the ledger has grown. The rare exceptions are taken back afterwards, in
+the same transaction, rather than looked for beforehand: rows that took a balance past the
+ceiling are left out exactly as `award` would refuse them, and entries insert with
+`ON CONFLICT DO NOTHING`, so a ref that a concurrent award wrote meanwhile is classified
+afterwards instead of failing the batch."""
 
 from __future__ import annotations
 
@@ -37,18 +37,23 @@ CREATE TEMPORARY TABLE points_import_staging (
 """
 
 # Correlated subqueries: one index probe per staged row, whatever the size of the ledger.
-# One pass finds each row's member, if known, and an earlier entry of its ref, if any.
+# One pass finds each row's member, if known, and an earlier entry of its ref, if any, and
+# counts the rows by what it found.
 LOOKUP = """
-UPDATE points_import_staging AS s SET
-    member_id = (SELECT m.id FROM member AS m WHERE m.external_id = s.member_external_id),
-    outcome = (
-        SELECT CASE
-            WHEN m.external_id = s.member_external_id AND e.delta = s.amount
-                 AND e.kind = 'EARN'
-            THEN 'replayed' ELSE 'conflict' END
-        FROM points_entry AS e JOIN member AS m ON m.id = e.member_id
-        WHERE e.external_ref = s.external_ref
-    )
+WITH looked_up AS (
+    UPDATE points_import_staging AS s SET
+        member_id = (SELECT m.id FROM member AS m WHERE m.external_id = s.member_external_id),
+        outcome = (
+            SELECT CASE
+                WHEN m.external_id = s.member_external_id AND e.delta = s.amount
+                     AND e.kind = 'EARN'
+                THEN 'replayed' ELSE 'conflict' END
+            FROM points_entry AS e JOIN member AS m ON m.id = e.member_id
+            WHERE e.external_ref = s.external_ref
+        )
+    RETURNING s.outcome, s.member_id IS NULL AS unknown
+)
+SELECT outcome, unknown, COUNT(*) AS n FROM looked_up GROUP BY outcome, unknown
 """
 
 CREATE_MEMBERS = """
@@ -65,40 +70,52 @@ SET member_id = (SELECT m.id FROM member AS m WHERE m.external_id = s.member_ext
 WHERE s.outcome IS NULL AND s.member_id IS NULL
 """
 
-# The batch's existing accounts, locked in member order before their balances are read.
-LOCK_ACCOUNTS = """
-SELECT a.member_id FROM points_account AS a
-WHERE a.member_id IN (SELECT member_id FROM points_import_staging WHERE outcome IS NULL)
-ORDER BY a.member_id FOR UPDATE
-"""
-
-# Members whose balance the batch would take past the ceiling (almost always none), with
-# their rows in file order, so that exactly the rows `award` would refuse are left out.
-NEAR_CEILING = """
-SELECT COALESCE(MAX(a.balance), 0) AS balance,
-       array_agg(s.external_ref ORDER BY s.line) AS refs,
-       array_agg(s.amount ORDER BY s.line) AS amounts
-FROM points_import_staging AS s LEFT JOIN points_account AS a ON a.member_id = s.member_id
-WHERE s.outcome IS NULL
-GROUP BY s.member_id
-HAVING COALESCE(MAX(a.balance), 0) + SUM(s.amount) > $1
-"""
-
-MARK_OVER_CEILING = """
-UPDATE points_import_staging SET outcome = 'ceiling' WHERE external_ref = ANY($1::varchar[])
-"""
-
 # Creates, locks and raises the accounts in one statement, in member order (so two imports
-# lock shared accounts in the same order), before any entry or lot is written.
+# lock shared accounts in the same order), before any entry or lot is written. Returns the
+# accounts the batch took past the ceiling (almost always none), with what they held before.
 RAISE_ACCOUNTS = """
-INSERT INTO points_account AS a (member_id, balance, held, updated_at)
-SELECT member_id, SUM(amount), 0, $1::timestamptz FROM points_import_staging
-WHERE outcome IS NULL GROUP BY member_id ORDER BY member_id
-ON CONFLICT (member_id) DO UPDATE
-SET balance = a.balance + EXCLUDED.balance, updated_at = EXCLUDED.updated_at
+WITH raised AS (
+    INSERT INTO points_account AS a (member_id, balance, held, updated_at)
+    SELECT member_id, SUM(amount), 0, $1::timestamptz FROM points_import_staging
+    WHERE outcome IS NULL GROUP BY member_id ORDER BY member_id
+    ON CONFLICT (member_id) DO UPDATE
+    SET balance = a.balance + EXCLUDED.balance, updated_at = EXCLUDED.updated_at
+    RETURNING a.member_id, a.balance
+)
+SELECT r.member_id, r.balance - t.total AS before,
+       t.refs, t.amounts
+FROM (SELECT * FROM raised WHERE balance > $2) AS r
+JOIN LATERAL (
+    SELECT SUM(s.amount) AS total, array_agg(s.external_ref ORDER BY s.line) AS refs,
+           array_agg(s.amount ORDER BY s.line) AS amounts
+    FROM points_import_staging AS s WHERE s.outcome IS NULL AND s.member_id = r.member_id
+) AS t ON TRUE
 """
 
-# Entries in file order, then their lots in entry order: what `award` writes.
+# Rows left out after their accounts were raised: the ceiling's refused rows, or rows whose
+# ref a concurrent award wrote after LOOKUP. Their amounts are taken back from the accounts
+# (locked since RAISE_ACCOUNTS) and the rows are given the outcome `$2`, or, without one,
+# classified as LOOKUP would have.
+LEAVE_OUT = """
+WITH left_out AS (
+    UPDATE points_import_staging AS s SET outcome = COALESCE($2::varchar, (
+        SELECT CASE
+            WHEN m.external_id = s.member_external_id AND e.delta = s.amount
+                 AND e.kind = 'EARN'
+            THEN 'replayed' ELSE 'conflict' END
+        FROM points_entry AS e JOIN member AS m ON m.id = e.member_id
+        WHERE e.external_ref = s.external_ref
+    ))
+    WHERE s.outcome IS NULL AND s.external_ref = ANY($1::varchar[])
+    RETURNING s.member_id, s.amount
+)
+UPDATE points_account AS a SET balance = a.balance - t.total
+FROM (SELECT member_id, SUM(amount) AS total FROM left_out GROUP BY member_id) AS t
+WHERE a.member_id = t.member_id
+"""
+
+# Entries in file order, then their lots in entry order: what `award` writes. Returns the
+# refs it did not credit: ones a concurrent award wrote after LOOKUP (almost always none).
 CREDIT = """
 WITH inserted AS (
     INSERT INTO points_entry
@@ -112,30 +129,8 @@ WITH inserted AS (
     SELECT member_id, delta, delta, 0, expires_at, FALSE, $1::timestamptz
     FROM inserted ORDER BY id
 )
-UPDATE points_import_staging AS s SET outcome = 'imported'
-FROM inserted AS i WHERE i.external_ref = s.external_ref
-"""
-
-# Rows whose ref a concurrent award wrote after LOOKUP: take back what was raised for them,
-# then classify them as LOOKUP would have.
-LOWER_ACCOUNTS = """
-UPDATE points_account AS a SET balance = a.balance - t.total
-FROM (
-    SELECT member_id, SUM(amount) AS total FROM points_import_staging
-    WHERE outcome IS NULL GROUP BY member_id
-) AS t
-WHERE a.member_id = t.member_id
-"""
-
-CLASSIFY_LEFT = """
-UPDATE points_import_staging AS s SET outcome = (
-    SELECT CASE
-        WHEN m.external_id = s.member_external_id AND e.delta = s.amount AND e.kind = 'EARN'
-        THEN 'replayed' ELSE 'conflict' END
-    FROM points_entry AS e JOIN member AS m ON m.id = e.member_id
-    WHERE e.external_ref = s.external_ref
-)
-WHERE s.outcome IS NULL
+SELECT external_ref FROM points_import_staging WHERE outcome IS NULL
+EXCEPT SELECT external_ref FROM inserted
 """
 
 COUNT_OUTCOMES = "SELECT outcome, COUNT(*) AS n FROM points_import_staging GROUP BY outcome"
@@ -154,31 +149,35 @@ async def store_batch(connection: Any, accruals: Sequence[Accrual], *, now: date
         ],
         columns=STAGED_COLUMNS,
     )
-    await connection.execute(LOOKUP)
-    await connection.execute(CREATE_MEMBERS, now)
-    await connection.execute(RESOLVE_NEW_MEMBERS)
-    await connection.execute(LOCK_ACCOUNTS)
+    found = await connection.fetch(LOOKUP)
+    if any(row["outcome"] is None and row["unknown"] for row in found):
+        await connection.execute(CREATE_MEMBERS, now)
+        await connection.execute(RESOLVE_NEW_MEMBERS)
     over: set[str] = set()
-    for member in await connection.fetch(NEAR_CEILING, rules.MAX_BALANCE):
-        in_order = zip(member["refs"], member["amounts"], strict=True)
-        over |= past_ceiling(int(member["balance"]), in_order)
+    for account in await connection.fetch(RAISE_ACCOUNTS, now, rules.MAX_BALANCE):
+        in_order = zip(account["refs"], account["amounts"], strict=True)
+        over |= past_ceiling(int(account["before"]), in_order)
     if over:
-        await connection.execute(MARK_OVER_CEILING, sorted(over))
-    await connection.execute(RAISE_ACCOUNTS, now)
-    await connection.execute(CREDIT, now)
-    counts = await _outcomes(connection)
-    if counts.get(None):
-        await connection.execute(LOWER_ACCOUNTS)
-        await connection.execute(CLASSIFY_LEFT)
-        counts = await _outcomes(connection)
-    rows = await connection.fetch(CONFLICTS)
+        await connection.execute(LEAVE_OUT, sorted(over), "ceiling")
+    missed = [row["external_ref"] for row in await connection.fetch(CREDIT, now)]
+    counts = _counts(found)
+    imported = counts.get(None, 0) - len(over)
+    if missed:
+        await connection.execute(LEAVE_OUT, missed, None)
+        counts = _counts(await connection.fetch(COUNT_OUTCOMES))
+        imported = counts.get(None, 0)
+    conflicting = await connection.fetch(CONFLICTS) if counts.get("conflict") else []
     return Stored(
-        imported=counts.get("imported", 0),
+        imported=imported,
         replayed=counts.get("replayed", 0),
-        conflicting=frozenset(row["external_ref"] for row in rows),
+        conflicting=frozenset(row["external_ref"] for row in conflicting),
         over_ceiling=frozenset(over),
     )
 
 
-async def _outcomes(connection: Any) -> dict[str | None, int]:
-    return {row["outcome"]: int(row["n"]) for row in await connection.fetch(COUNT_OUTCOMES)}
+def _counts(rows: Sequence[Any]) -> dict[str | None, int]:
+    """Staged rows by outcome (None: to be credited)."""
+    counts: dict[str | None, int] = {}
+    for row in rows:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + int(row["n"])
+    return counts

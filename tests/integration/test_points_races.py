@@ -164,10 +164,10 @@ class CreditRaceConnection:
     def __init__(self, raw: Any, compete: Any) -> None:
         self.raw, self.compete = raw, compete
 
-    async def execute(self, sql: str, *args: Any) -> Any:
+    async def fetch(self, sql: str, *args: Any) -> Any:
         if sql == import_postgres.CREDIT:
             await self.compete()
-        return await self.raw.execute(sql, *args)
+        return await self.raw.fetch(sql, *args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.raw, name)
