@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -189,13 +190,13 @@ async def _transact(
         await points.lock_account(member_id=draft.member.id)
         await _check_limits(draft)
         try:
-            await _take_points(draft, number)
+            debit = await _take_points(draft, number)
         except IdempotencyConflict as exc:  # the points ledger knows this number already
             raise _NumberTaken(number) from exc
         # The rows every order of a hot gift wants come last, so each is held only for its
         # update and the commit (on PostgreSQL a one-gift order takes them as the order's
         # statement ends).
-        order, lines, first = await _write(draft, number, plans[0], payment, planner)
+        order, lines, first = await _write(draft, number, plans[0], payment, planner, debit)
         if payment is not None:
             await settlement.record(order=order, started=payment)
         booking = await _reserve_and_book(draft, plans, planner, first=first)
@@ -204,22 +205,23 @@ async def _transact(
     return Placed(order, replayed=False, payment=payment, lines=tuple(lines))
 
 
-async def _take_points(draft: _Draft, number: str) -> None:
-    """Spend the points of a points-only order; hold those of an order awaiting payment."""
+async def _take_points(draft: _Draft, number: str) -> points.Debit | None:
+    """Plan the debit of a points-only order (`_write` writes it with the order); hold the
+    points of an order awaiting payment."""
     if draft.cash is None:
         # A number taken by an earlier order fails the order's insert (unique number) and
         # the whole transaction with it: `redeem` draws again.
-        await points.spend_for_order(
+        return await points.plan_spend_for_order(
             member_id=draft.member.id,
             amount=draft.points,
             order_number=number,
             reason=f"Redeemed order {number}",
             now=draft.now,
         )
-    else:
-        await points.hold(
-            member_id=draft.member.id, amount=draft.points, order_number=number, now=draft.now
-        )
+    await points.hold(
+        member_id=draft.member.id, amount=draft.points, order_number=number, now=draft.now
+    )
+    return None
 
 
 async def _precheck_cash_order(draft: _Draft) -> None:
@@ -493,21 +495,33 @@ WITH placed AS ({INSERT_ORDER}
 ), told AS (
     SELECT pg_notify($31, placed.number) FROM placed
 )"""  # noqa: S608 (built from the constants above)
-PLACE_POSTGRES = f"""{_PLACE_POSTGRES_STEPS}
-SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids FROM placed, told
-"""  # noqa: S608
+
+
 # An order of one gift (a campaign's orders) also reserves its units ($32: gift, $33:
 # units) and books its planned day ($6: warehouse, $13: day, $34: the day's capacity) in the
 # same statement: `RESERVE_AND_BOOK`'s two steps, the stock row first, the day only if
-# the units were there.
-PLACE_AND_RESERVE_POSTGRES = f"""{_PLACE_POSTGRES_STEPS}, {
-    _reserve_and_book_steps(
-        gift="$32", warehouse="$6", units="$33", at="$22", day="$13", capacity="$34"
-    )
-}
-SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids, {RESERVE_AND_BOOK_OUTCOME}
+# the units were there. A points-only order also writes its debit, planned under the
+# account lock (`points.debit_steps`, its placeholders after all of these).
+def _place_postgres(*, reserve: bool, debit: bool) -> str:
+    steps, outcome, after = _PLACE_POSTGRES_STEPS, "", 31
+    if reserve:
+        steps += ", " + _reserve_and_book_steps(
+            gift="$32", warehouse="$6", units="$33", at="$22", day="$13", capacity="$34"
+        )
+        outcome, after = f", {RESERVE_AND_BOOK_OUTCOME}", 34
+    if debit:
+        steps += ", " + points.debit_steps(after + 1)
+    return f"""{steps}
+SELECT placed.id, array(SELECT id FROM lines ORDER BY id) AS line_ids{outcome}
 FROM placed, told
-"""  # noqa: S608
+"""  # noqa: S608 (built from the constants above)
+
+
+PLACE_POSTGRES = {
+    (reserve, debit): _place_postgres(reserve=reserve, debit=debit)
+    for reserve in (False, True)
+    for debit in (False, True)
+}
 
 
 async def _write(
@@ -516,11 +530,13 @@ async def _write(
     booking: Booking,
     payment: StartedPayment | None,
     planner: ShipPlanner,
+    debit: points.Debit | None,
 ) -> tuple[Order, list[OrderLine], _Outcome | None]:
-    """Write the order and its lines, start watching its deadlines, announce it.
+    """Write the order's debit (if any), the order and its lines, start watching its
+    deadlines, announce it.
 
-    On PostgreSQL an order of one gift also tries to reserve its units and book the planned
-    day in the same statement: what that did comes back (None when not tried).
+    On PostgreSQL that is one statement, and an order of one gift also tries to reserve its
+    units and book the planned day in it: what that did comes back (None when not tried).
     """
     confirmed = payment is None
     address = draft.address
@@ -566,25 +582,21 @@ async def _write(
     if on_postgres:
         columns = [list(column) for column in zip(*rows, strict=True)]
         watch = [list(column) for column in zip(*deadlines, strict=True)] or [[], []]
-        if len(rows) == 1:
-            gift_id, quantity = rows[0][0], rows[0][3]
-            capacity = booking.warehouse.daily_capacity
-            placed = await sql.fetch(
-                PLACE_AND_RESERVE_POSTGRES,
-                *params,
-                *columns,
-                *watch,
-                ORDERS,
-                gift_id,
-                quantity,
-                capacity,
-            )
+        reserve = len(rows) == 1
+        extra: list[Any] = []
+        if reserve:
+            extra = [rows[0][0], rows[0][3], booking.warehouse.daily_capacity]
+        if debit is not None:
+            extra += debit.params()
+        statement = PLACE_POSTGRES[reserve, debit is not None]
+        placed = await sql.fetch(statement, *params, *columns, *watch, ORDERS, *extra)
+        if reserve:
             outcome = _Outcome(bool(placed[0]["reserved"]), bool(placed[0]["booked"]))
-        else:
-            placed = await sql.fetch(PLACE_POSTGRES, *params, *columns, *watch, ORDERS)
         order_id, line_ids = int(placed[0]["id"]), [int(i) for i in placed[0]["line_ids"]]
         touched(ORDERS, number)
     else:
+        if debit is not None:
+            await points.write_debit(debit)
         order_id = int((await sql.fetch(INSERT_ORDER, *params))[0]["id"])
         written = await sql.insert(INSERT_LINES, [(order_id, *row) for row in rows], returning="id")
         line_ids = sorted(int(r["id"]) for r in written)  # one statement numbers rows in order

@@ -8,7 +8,9 @@ need no lock of their own, and the lock order stays "account, then lots" everywh
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -126,25 +128,101 @@ INSERT INTO points_entry (member_id, kind, delta, reason, external_ref, order_nu
 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
 """
 TAKE_FROM_LOT = "UPDATE points_lot SET remaining = remaining - $2 WHERE id = $1"
-# The same four writes as one statement, on PostgreSQL: the entry, what each lot gives, the
-# draws that say so, and the balance (`$8`/`$9`: the plan's lot ids and amounts).
-DEBIT_POSTGRES = """
-WITH plan AS (
-    SELECT * FROM unnest($8::bigint[], $9::bigint[]) AS p (lot_id, amount)
-), entry AS (
+DEBIT_PLACEHOLDERS = 9
+
+
+def debit_steps(first: int) -> str:
+    """The four writes of a debit as CTEs, on PostgreSQL: the entry (`debit_entry`, which
+    returns its id), what each lot gives, the draws that say so, and the balance.
+
+    Their nine placeholders start at `$first`, in `Debit.params` order, so the steps can
+    stand alone (`DEBIT_POSTGRES`) or join another statement of the same transaction.
+    """
+    member, kind, delta, reason, ref, order, at, lots, amounts = (
+        f"${n}" for n in range(first, first + DEBIT_PLACEHOLDERS)
+    )
+    return f"""debit_plan AS (
+    SELECT * FROM unnest({lots}::bigint[], {amounts}::bigint[]) AS p (lot_id, amount)
+), debit_entry AS (
     INSERT INTO points_entry (member_id, kind, delta, reason, external_ref, order_number,
                               created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-), taken AS (
-    UPDATE points_lot l SET remaining = l.remaining - p.amount FROM plan p WHERE l.id = p.lot_id
-), drawn AS (
+    VALUES ({member}, {kind}, {delta}, {reason}, {ref}, {order}, {at}) RETURNING id
+), debit_taken AS (
+    UPDATE points_lot l SET remaining = l.remaining - p.amount
+    FROM debit_plan p WHERE l.id = p.lot_id
+), debit_drawn AS (
     INSERT INTO points_lot_draw (lot_id, entry_id, amount)
-    SELECT p.lot_id, e.id, p.amount FROM plan p, entry e
-), moved AS (
-    UPDATE points_account SET balance = balance + $3, updated_at = $7 WHERE member_id = $1
-)
-SELECT id FROM entry
-"""
+    SELECT p.lot_id, e.id, p.amount FROM debit_plan p, debit_entry e
+), debit_moved AS (
+    UPDATE points_account SET balance = balance + {delta}, updated_at = {at}
+    WHERE member_id = {member}
+)"""  # noqa: S608 (placeholder names, never values)
+
+
+DEBIT_POSTGRES = f"""
+WITH {debit_steps(1)}
+SELECT id FROM debit_entry
+"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Debit:
+    """A debit planned under the member's account lock, to be written in the same
+    transaction: by `write_debit`, or on PostgreSQL as `debit_steps` of another statement."""
+
+    member_id: int
+    kind: EntryKind
+    amount: int
+    reason: str
+    external_ref: str | None
+    order_number: str | None
+    now: datetime
+    plan: tuple[rules.Take, ...]
+
+    def params(self) -> list[Any]:
+        """The values of `debit_steps`'s placeholders, in order."""
+        return [
+            self.member_id,
+            self.kind.value,
+            -self.amount,
+            self.reason,
+            self.external_ref,
+            self.order_number,
+            self.now,
+            [take.lot_id for take in self.plan],
+            [take.amount for take in self.plan],
+        ]
+
+
+async def plan_debit(
+    *,
+    member_id: int,
+    kind: EntryKind,
+    amount: int,
+    reason: str,
+    external_ref: str | None,
+    order_number: str | None,
+    now: datetime,
+) -> Debit:
+    """Which live lots a debit takes from, soonest expiry first; raises InsufficientPoints."""
+    plan = rules.plan_draws(await live_lots(member_id=member_id, now=now), amount, now=now)
+    return Debit(member_id, kind, amount, reason, external_ref, order_number, now, tuple(plan))
+
+
+async def write_debit(debit: Debit) -> int:
+    """Write a planned debit (entry, lots, draws, balance); returns the new entry's id."""
+    if sql.on_postgres():
+        return int((await sql.fetch(DEBIT_POSTGRES, *debit.params()))[0]["id"])
+    entry = debit.params()[:7]
+    entry_id = int((await sql.fetch(INSERT_DEBIT, *entry))[0]["id"])
+    for take in debit.plan:
+        await sql.execute(TAKE_FROM_LOT, take.lot_id, take.amount)
+    await sql.insert(
+        "INSERT INTO points_lot_draw (lot_id, entry_id, amount)",
+        [(take.lot_id, entry_id, take.amount) for take in debit.plan],
+    )
+    await move_account(member_id=debit.member_id, balance=-debit.amount)
+    return entry_id
 
 
 async def debit(
@@ -161,20 +239,16 @@ async def debit(
 
     Returns the new entry's id.
     """
-    plan = rules.plan_draws(await live_lots(member_id=member_id, now=now), amount, now=now)
-    entry = (member_id, kind.value, -amount, reason, external_ref, order_number, now)
-    if sql.on_postgres():
-        lots, amounts = [t.lot_id for t in plan], [t.amount for t in plan]
-        return int((await sql.fetch(DEBIT_POSTGRES, *entry, lots, amounts))[0]["id"])
-    entry_id = int((await sql.fetch(INSERT_DEBIT, *entry))[0]["id"])
-    for take in plan:
-        await sql.execute(TAKE_FROM_LOT, take.lot_id, take.amount)
-    await sql.insert(
-        "INSERT INTO points_lot_draw (lot_id, entry_id, amount)",
-        [(take.lot_id, entry_id, take.amount) for take in plan],
+    planned = await plan_debit(
+        member_id=member_id,
+        kind=kind,
+        amount=amount,
+        reason=reason,
+        external_ref=external_ref,
+        order_number=order_number,
+        now=now,
     )
-    await move_account(member_id=member_id, balance=-amount)
-    return entry_id
+    return await write_debit(planned)
 
 
 async def reserve(*, member_id: int, hold_id: int, amount: int, now: datetime) -> None:

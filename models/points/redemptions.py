@@ -1,10 +1,10 @@
 """The points side of redemption orders: spend, hold, capture, release, refund.
 
-Orders call these inside their own transaction (each becomes a savepoint; `spend_for_order`
-runs in the order's transaction directly), after locking the member's account with
-`lock_account`. A hold reserves points in lots until payment; a capture makes it a REDEEM;
-a release or a refund puts points back into their lots, or into a 30-day grace lot where
-the lot expired meanwhile. Each is idempotent per order number.
+Orders call these inside their own transaction (each becomes a savepoint; the debit that
+`plan_spend_for_order` plans is written in the order's transaction directly), after locking
+the member's account with `lock_account`. A hold reserves points in lots until payment; a
+capture makes it a REDEEM; a release or a refund puts points back into their lots, or into
+a 30-day grace lot where the lot expired meanwhile. Each is idempotent per order number.
 """
 
 from __future__ import annotations
@@ -50,17 +50,19 @@ async def spend(
         return await PointsEntry.get(id=entry_id)
 
 
-async def spend_for_order(
+async def plan_spend_for_order(
     *, member_id: int, amount: int, order_number: str, reason: str, now: datetime
-) -> None:
-    """`spend` for an order being placed: the caller's transaction holds the member's account
-    lock and writes the order, whose unique number guards against a second REDEEM for it.
+) -> ledger.Debit:
+    """`spend` for an order being placed, planned: the caller writes the debit in the same
+    transaction (`ledger.write_debit`, or on PostgreSQL `ledger.debit_steps` in the order's
+    own statement). That transaction holds the member's account lock and writes the order,
+    whose unique number guards against a second REDEEM for it.
 
     No savepoint, no second lock, no look-up of an earlier entry: the statements of a
     redemption are the hot path of a campaign. Raises InvalidInput, InsufficientPoints.
     """
     rules.check_debit(amount)
-    await ledger.debit(
+    return await ledger.plan_debit(
         member_id=member_id,
         kind=EntryKind.REDEEM,
         amount=amount,

@@ -25,31 +25,34 @@ from models.members.service import ensure_member, find_member
 from models.paging import Page, SortKey, paginate
 from models.points import ledger, rules
 from models.points.expiry import expire_due
-from models.points.ledger import lock_account, lock_accounts
+from models.points.ledger import Debit, debit_steps, lock_account, lock_accounts, write_debit
 from models.points.models import EntryKind, PointsEntry
 from models.points.redemptions import (
     capture_hold,
     hold,
+    plan_spend_for_order,
     refund,
     release_hold,
     spend,
-    spend_for_order,
 )
 
 __all__ = [
     "Credit",
+    "Debit",
     "adjust",
     "award",
     "capture_hold",
+    "debit_steps",
     "expire_due",
     "history",
     "hold",
     "lock_account",
     "lock_accounts",
+    "plan_spend_for_order",
     "refund",
     "release_hold",
     "spend",
-    "spend_for_order",
+    "write_debit",
 ]
 
 HISTORY_ORDER = (SortKey("id", descending=True),)
