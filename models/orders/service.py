@@ -77,25 +77,44 @@ async def redeem(
     address = rules.validate_address(request.address)
     fingerprint = rules.fingerprint(lines)
     async with placing_gate():
-        member, first = await _member_and_replay(member_external_id, key, fingerprint)
-        if first is not None:
-            return Placed(first, replayed=True, payment=await settlement.started_payment(first))
-        gifts = await _gifts(lines)
-        cash = _cash_total(gifts, lines)
-        if cash is not None and payments is None:
-            raise PaymentUnavailable("points plus cash payments are not available right now")
-        draft = _Draft(member, key, fingerprint, lines, address, gifts, cash, currency, now)
-        if cash is None:
-            return await _attempts(draft, planner=planner, payments=payments)
+        draft: _Draft | None = None
+        try:
+            # A points-only order is placed in the transaction that reads its member, gifts
+            # and plan: one pool connection and one BEGIN for the whole order. Those reads
+            # take no lock, so locks are still held only from the member's account on.
+            async with in_transaction():
+                member, first = await _member_and_replay(member_external_id, key, fingerprint)
+                if first is not None:
+                    return await _replayed(first)
+                gifts = await _gifts(lines)
+                cash = _cash_total(gifts, lines)
+                if cash is not None and payments is None:
+                    raise PaymentUnavailable(
+                        "points plus cash payments are not available right now"
+                    )
+                draft = _Draft(member, key, fingerprint, lines, address, gifts, cash, currency, now)
+                if cash is None:
+                    plans = await _plans(draft, planner)
+                    number = rules.new_order_number(draft.now)
+                    return await _locked_and_placed(draft, number, plans, planner=planner)
+        except (IntegrityError, _NumberTaken):
+            if draft is None:
+                raise
+            twin = await _twin(draft)
+            if twin is not None:
+                return twin
+        assert draft is not None
+        if draft.cash is None:
+            return await _attempts(draft, planner=planner, payments=payments, tried=1)
     # Points plus cash: Stripe is asked for the payment outside the gate (a network wait must
     # not hold back other members' redemptions); the transaction passes the gate again.
     return await _attempts(draft, planner=planner, payments=payments)
 
 
 async def _attempts(
-    draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarter | None
+    draft: _Draft, *, planner: ShipPlanner, payments: PaymentStarter | None, tried: int = 0
 ) -> Placed:
-    for attempt in range(1, NUMBER_ATTEMPTS + 1):
+    for attempt in range(tried + 1, NUMBER_ATTEMPTS + 1):
         try:
             return await _place(draft, planner=planner, payments=payments)
         except (IntegrityError, _NumberTaken):
@@ -103,12 +122,22 @@ async def _attempts(
             # (six random characters a day: rare, but a campaign day of 100k orders draws a
             # few). Everything rolled back (a payment started for it is abandoned): answer
             # with the twin's order, or draw again.
-            first = await _replay(draft.member.id, draft.key, draft.fingerprint)
-            if first is not None:
-                return Placed(first, replayed=True, payment=await settlement.started_payment(first))
+            twin = await _twin(draft)
+            if twin is not None:
+                return twin
             if attempt == NUMBER_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+async def _twin(draft: _Draft) -> Placed | None:
+    """The order a twin request with this key placed meanwhile, if any."""
+    first = await _replay(draft.member.id, draft.key, draft.fingerprint)
+    return None if first is None else await _replayed(first)
+
+
+async def _replayed(first: Order) -> Placed:
+    return Placed(first, replayed=True, payment=await settlement.started_payment(first))
 
 
 NUMBER_ATTEMPTS = 3
@@ -185,23 +214,35 @@ async def _transact(
     # warehouse, never an oversell.
     plans = await _plans(draft, planner)
     async with in_transaction():
-        # A twin request with this key that committed meanwhile is found by the order's
-        # unique (member, key): the insert fails, everything rolls back, `_attempts` replays.
-        await points.lock_account(member_id=draft.member.id)
-        await _check_limits(draft)
-        try:
-            debit = await _take_points(draft, number)
-        except IdempotencyConflict as exc:  # the points ledger knows this number already
-            raise _NumberTaken(number) from exc
-        # The rows every order of a hot gift wants come last, so each is held only for its
-        # update and the commit (on PostgreSQL a one-gift order takes them as the order's
-        # statement ends).
-        order, lines, first = await _write(draft, number, plans[0], payment, planner, debit)
-        if payment is not None:
-            await settlement.record(order=order, started=payment)
-        booking = await _reserve_and_book(draft, plans, planner, first=first)
-        if (booking.warehouse.id, booking.day) != (plans[0].warehouse.id, plans[0].day):
-            await _rebook(order, booking)
+        return await _locked_and_placed(draft, number, plans, planner=planner, payment=payment)
+
+
+async def _locked_and_placed(
+    draft: _Draft,
+    number: str,
+    plans: list[Booking],
+    *,
+    planner: ShipPlanner,
+    payment: StartedPayment | None = None,
+) -> Placed:
+    """The order's locked part, in the caller's transaction: points, order, units, slot."""
+    # A twin request with this key that committed meanwhile is found by the order's
+    # unique (member, key): the insert fails, everything rolls back, `_attempts` replays.
+    await points.lock_account(member_id=draft.member.id)
+    await _check_limits(draft)
+    try:
+        debit = await _take_points(draft, number)
+    except IdempotencyConflict as exc:  # the points ledger knows this number already
+        raise _NumberTaken(number) from exc
+    # The rows every order of a hot gift wants come last, so each is held only for its
+    # update and the commit (on PostgreSQL a one-gift order takes them as the order's
+    # statement ends).
+    order, lines, first = await _write(draft, number, plans[0], payment, planner, debit)
+    if payment is not None:
+        await settlement.record(order=order, started=payment)
+    booking = await _reserve_and_book(draft, plans, planner, first=first)
+    if (booking.warehouse.id, booking.day) != (plans[0].warehouse.id, plans[0].day):
+        await _rebook(order, booking)
     return Placed(order, replayed=False, payment=payment, lines=tuple(lines))
 
 

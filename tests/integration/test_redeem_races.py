@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from fulfilment.planning import Planner
 from models.actors import Actor, Role
 from models.catalog.models import Stock
 from models.errors import DomainError
-from models.orders import service
+from models.orders import rules, service
 from models.orders.lifecycle import cancel
 from models.orders.models import Order, OrderStatus
 from models.orders.rules import Address, LineRequest
@@ -101,6 +102,41 @@ async def test_retries_with_one_key_under_concurrency_make_one_order(api: GraphQ
     assert len(numbers) == 1
     assert await Order.filter(member__external_id="R-KEY").count() == 1
     assert (await PointsAccount.get(member__external_id="R-KEY")).balance == 50_000 - 6_900
+    assert await audit() == []
+
+
+async def test_a_twin_that_commits_while_the_order_is_placed_is_the_answer(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The twin commits after this request found no order with its key and before its own
+    order is written: the insert fails on the key, and the twin's order is the answer at
+    once, without drawing another number for a second attempt."""
+    await small_mall(api)
+    await member_with_points("R-TWIN", 50_000)
+    outside = contextvars.copy_context()  # no transaction: the twin commits on its own
+    plans, drawn = service._plans, []
+    twin: list[asyncio.Task[service.Placed]] = []
+
+    async def plans_after_a_twin(draft: Any, planner: Any) -> Any:
+        if not twin:  # the first request sends the twin (whose own plan comes next)
+            twin.append(asyncio.create_task(redeem_twin(), context=outside))
+            await twin[0]
+        return await plans(draft, planner)
+
+    def draw(now: datetime) -> str:
+        drawn.append(number_of(now))
+        return drawn[-1]
+
+    number_of = rules.new_order_number
+    redeem_twin = redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))
+    monkeypatch.setattr(service, "_plans", plans_after_a_twin)
+    monkeypatch.setattr(rules, "new_order_number", draw)
+    placed = await redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))()
+    assert placed.replayed
+    assert placed.order.number == twin[0].result().order.number
+    assert len(drawn) == 2, "one number for the twin, one for the attempt that met it"
+    assert await Order.filter(member__external_id="R-TWIN").count() == 1
+    assert (await PointsAccount.get(member__external_id="R-TWIN")).balance == 50_000 - 6_900
     assert await audit() == []
 
 
