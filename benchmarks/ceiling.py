@@ -10,7 +10,10 @@ floor's redemption on this machine; its ratio to the floor bounds rows 2 and 3.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from base64 import b64encode
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -113,11 +116,24 @@ class RedeemInput:
     shipping_address: AddressInput
 
 
+@strawberry.enum
+class OrderStatus(Enum):
+    CONFIRMED = "CONFIRMED"
+
+
+@strawberry.type
+class Money:
+    amount: Decimal
+    currency: str
+
+
 @strawberry.type
 class Line:
     sku: str
     name: str
     quantity: int
+    points_each: int
+    cash_each: Money | None = None
 
 
 @strawberry.type
@@ -133,26 +149,61 @@ class Address:
 
 
 @strawberry.type
-class Order:
-    number: str
+class TrackingEvent:
     status: str
+    location: str
+    description: str
+    occurred_at: datetime
+
+
+@strawberry.type
+class Shipment:
+    carrier: str
+    tracking_number: str
+    status: str
+    events: list[TrackingEvent]
+
+
+@strawberry.type(name="RedemptionOrder")
+class Order:
+    """The contract's `RedemptionOrder` (`OrderDetail` selects all of it); a new order has
+    no cash part, no shipment and none of the later timestamps."""
+
+    id: strawberry.ID
+    number: str
+    status: OrderStatus
     placed_at: datetime
     confirmed_at: datetime
     ship_by: datetime
+    promised_ship_date: date | None
     points_total: int
     lines: list[Line]
     shipping_address: Address
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    cash_total: Money | None = None
+    shipment: Shipment | None = None
 
 
 @strawberry.type
 class Problem:
     code: str
+    message: str = ""
+    field: str | None = None
+
+
+@strawberry.type
+class Payment:
+    client_secret: str
+    status: str
+    amount: Money
 
 
 @strawberry.type
 class RedeemPayload:
     order: Order | None
     errors: list[Problem]
+    payment: Payment | None = None
 
 
 @strawberry.type
@@ -184,13 +235,19 @@ class Mutation:
             return RedeemPayload(order=None, errors=[Problem(code=refusal.code)])
         where = placed["shippingAddress"]
         order = Order(
+            # The floor returns no row id: the number stands in (same encoding work).
+            id=strawberry.ID(b64encode(f"RedemptionOrder:{placed['number']}".encode()).decode()),
             number=placed["number"],
-            status=placed["status"],
+            status=OrderStatus(placed["status"]),
             placed_at=datetime.fromisoformat(placed["placedAt"]),
             confirmed_at=datetime.fromisoformat(placed["confirmedAt"]),
             ship_by=datetime.fromisoformat(placed["shipBy"]),
+            promised_ship_date=None,  # the floor books no ship day
             points_total=placed["pointsTotal"],
-            lines=[Line(**line) for line in placed["lines"]],
+            lines=[
+                Line(**line, points_each=placed["pointsTotal"] // line["quantity"])
+                for line in placed["lines"]
+            ],
             shipping_address=Address(
                 **{k: v for k, v in where.items() if k != "postalCode"},
                 postal_code=where["postalCode"],
