@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -83,10 +84,11 @@ async def redeem(
             # and plan: one pool connection and one BEGIN for the whole order. Those reads
             # take no lock, so locks are still held only from the member's account on.
             async with in_transaction():
-                member, first = await _member_and_replay(member_external_id, key, fingerprint)
+                member, first, gifts = await _member_replay_and_gifts(
+                    member_external_id, key, fingerprint, lines
+                )
                 if first is not None:
                     return await _replayed(first)
-                gifts = await _gifts(lines)
                 cash = _cash_total(gifts, lines)
                 if cash is not None and payments is None:
                     raise PaymentUnavailable(
@@ -279,26 +281,50 @@ async def _precheck_cash_order(draft: _Draft) -> None:
         raise InsufficientPoints(available=available, required=draft.points)
 
 
-MEMBER_AND_REPLAY = """
-SELECT m.*, o.id AS replay_id, o.request_fingerprint AS replay_fingerprint
-FROM member m LEFT JOIN redemption_order o ON o.member_id = m.id AND o.idempotency_key = $2
+# The member, an order already placed with this key, and the order's gifts: one read (the
+# gifts' columns named `gift.<column>`, one row per gift found).
+MEMBER_REPLAY_AND_GIFTS = """
+SELECT m.*, o.id AS replay_id, o.request_fingerprint AS replay_fingerprint, {gift_columns}
+FROM member m
+LEFT JOIN redemption_order o ON o.member_id = m.id AND o.idempotency_key = $2
+LEFT JOIN gift g ON g.sku IN ({skus})
 WHERE m.external_id = $1
 """
+GIFT_COLUMN = "gift."
 
 
-async def _member_and_replay(
-    external_id: str, key: str, fingerprint: str
-) -> tuple[Member, Order | None]:
-    """The member (created on first sight) and the order already placed with this key."""
-    row = await sql.fetch_one(MEMBER_AND_REPLAY, external_id, key)
-    if row is None:  # a new member has no orders yet
-        return await ensure_member(external_id=external_id), None
+@lru_cache(maxsize=16)
+def _member_replay_and_gifts_text(skus: int) -> str:
+    columns = Gift._meta.fields_db_projection.values()  # complete once Tortoise is set up
+    return MEMBER_REPLAY_AND_GIFTS.format(
+        gift_columns=", ".join(f'g.{c} AS "{GIFT_COLUMN}{c}"' for c in columns),
+        skus=sql.listed(skus, first=3),
+    )
+
+
+async def _member_replay_and_gifts(
+    external_id: str, key: str, fingerprint: str, lines: Sequence[rules.LineRequest]
+) -> tuple[Member, Order | None, dict[str, Gift]]:
+    """The member (created on first sight), the order already placed with this key, and
+    the gifts of the lines (refused with NotFound or GiftInactive as `_gifts` says)."""
+    skus = sorted({line.sku for line in lines})
+    rows = await sql.fetch(_member_replay_and_gifts_text(len(skus)), external_id, key, *skus)
+    if not rows:  # a new member has no orders yet
+        return await ensure_member(external_id=external_id), None, await _gifts(lines)
+    row = rows[0]
     member = sql.model(Member, row)
-    if row["replay_id"] is None:
-        return member, None
-    if row["replay_fingerprint"] != fingerprint:
-        raise _conflict()
-    return member, await Order.get(id=row["replay_id"])
+    if row["replay_id"] is not None:
+        if row["replay_fingerprint"] != fingerprint:
+            raise _conflict()
+        return member, await Order.get(id=row["replay_id"]), {}
+    found = [
+        sql.model(
+            Gift, {k[len(GIFT_COLUMN) :]: v for k, v in r.items() if k.startswith(GIFT_COLUMN)}
+        )
+        for r in rows
+        if r[f"{GIFT_COLUMN}id"] is not None
+    ]
+    return member, None, _checked_gifts(lines, found)
 
 
 def _conflict() -> IdempotencyConflict:
@@ -327,7 +353,12 @@ GIFTS = "SELECT * FROM gift WHERE sku IN ({skus})"
 async def _gifts(lines: Sequence[rules.LineRequest]) -> dict[str, Gift]:
     skus = [line.sku for line in lines]
     rows = await sql.fetch(GIFTS.format(skus=sql.listed(len(skus))), *skus)
-    gifts = {g.sku: g for g in (sql.model(Gift, row) for row in rows)}
+    return _checked_gifts(lines, [sql.model(Gift, row) for row in rows])
+
+
+def _checked_gifts(lines: Sequence[rules.LineRequest], found: Sequence[Gift]) -> dict[str, Gift]:
+    """The lines' gifts by SKU; raises NotFound or GiftInactive for the first line without."""
+    gifts = {g.sku: g for g in found}
     for index, line in enumerate(lines):
         gift = gifts.get(line.sku)
         if gift is None:

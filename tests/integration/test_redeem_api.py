@@ -113,6 +113,8 @@ async def test_business_failures_have_codes_and_fields(api: GraphQLClient) -> No
 
     assert (await first_error(redeem_input("a", ("NOPE", 1))))["code"] == "NOT_FOUND"
     assert (await first_error(redeem_input("b", ("EL-OLD", 1))))["code"] == "GIFT_INACTIVE"
+    second_missing = await first_error(redeem_input("b2", ("EL-PB10K", 1), ("NOPE", 1)))
+    assert (second_missing["code"], second_missing["field"]) == ("NOT_FOUND", "lines.1.sku")
     assert (await first_error(redeem_input("c", ("HM-TOWEL", 1))))["code"] == "OUT_OF_STOCK"
     assert await first_error(redeem_input("d", ("EL-PB10K", 0))) == {
         "code": "INVALID_INPUT",
