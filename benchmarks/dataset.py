@@ -90,6 +90,24 @@ async def drop(name: str, *, server: str = SERVER) -> None:
         await admin.close()
 
 
+async def restock_hot(url: str, sizes: Sizes) -> None:
+    """Put the hot gift's free units back to `sizes.hot_stock` (a delivery to the warehouse):
+    each row-3 run reserves some 200,000 of them, so data kept between runs (`--reuse-data`)
+    would otherwise sell out after a few. What is reserved stays reserved."""
+    db = await asyncpg.connect(dsn(url))
+    try:
+        await db.execute(
+            """
+            UPDATE stock s SET on_hand = s.reserved + $2
+            FROM gift g WHERE g.id = s.gift_id AND g.sku = $1
+            """,
+            HOT_SKU,
+            sizes.hot_stock,
+        )
+    finally:
+        await db.close()
+
+
 def migrate(url: str) -> None:
     """Apply the project's migrations the way an operator does: `pointsmall migrate`."""
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}

@@ -45,7 +45,8 @@ def arguments() -> argparse.Namespace:
 async def prepare(name: str, sizes: Sizes, now: datetime, *, reuse: bool) -> str:
     url = dataset.database_url(name)
     if reuse and await dataset.exists(name):
-        print(f"reusing database {name}")
+        await dataset.restock_hot(url, sizes)
+        print(f"reusing database {name} (hot gift restocked to {sizes.hot_stock:,} free units)")
         return url
     started = time.perf_counter()
     url = await dataset.recreate(name)
