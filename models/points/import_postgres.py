@@ -36,25 +36,27 @@ CREATE TEMPORARY TABLE points_import_staging (
 ) ON COMMIT DROP
 """
 
+# A staged row whose ref the ledger already holds: the same credit again, or a conflict.
+CLASSIFIED = """(
+    SELECT CASE
+        WHEN m.external_id = s.member_external_id AND e.delta = s.amount AND e.kind = 'EARN'
+        THEN 'replayed' ELSE 'conflict' END
+    FROM points_entry AS e JOIN member AS m ON m.id = e.member_id
+    WHERE e.external_ref = s.external_ref
+)"""
+
 # Correlated subqueries: one index probe per staged row, whatever the size of the ledger.
 # One pass finds each row's member, if known, and an earlier entry of its ref, if any, and
 # counts the rows by what it found.
-LOOKUP = """
+LOOKUP = f"""
 WITH looked_up AS (
     UPDATE points_import_staging AS s SET
         member_id = (SELECT m.id FROM member AS m WHERE m.external_id = s.member_external_id),
-        outcome = (
-            SELECT CASE
-                WHEN m.external_id = s.member_external_id AND e.delta = s.amount
-                     AND e.kind = 'EARN'
-                THEN 'replayed' ELSE 'conflict' END
-            FROM points_entry AS e JOIN member AS m ON m.id = e.member_id
-            WHERE e.external_ref = s.external_ref
-        )
+        outcome = {CLASSIFIED}
     RETURNING s.outcome, s.member_id IS NULL AS unknown
 )
 SELECT outcome, unknown, COUNT(*) AS n FROM looked_up GROUP BY outcome, unknown
-"""
+"""  # noqa: S608 (built from the constant above)
 
 CREATE_MEMBERS = """
 INSERT INTO member (external_id, display_name, tier, created_at, updated_at)
@@ -96,23 +98,16 @@ JOIN LATERAL (
 # ref a concurrent award wrote after LOOKUP. Their amounts are taken back from the accounts
 # (locked since RAISE_ACCOUNTS) and the rows are given the outcome `$2`, or, without one,
 # classified as LOOKUP would have.
-LEAVE_OUT = """
+LEAVE_OUT = f"""
 WITH left_out AS (
-    UPDATE points_import_staging AS s SET outcome = COALESCE($2::varchar, (
-        SELECT CASE
-            WHEN m.external_id = s.member_external_id AND e.delta = s.amount
-                 AND e.kind = 'EARN'
-            THEN 'replayed' ELSE 'conflict' END
-        FROM points_entry AS e JOIN member AS m ON m.id = e.member_id
-        WHERE e.external_ref = s.external_ref
-    ))
+    UPDATE points_import_staging AS s SET outcome = COALESCE($2::varchar, {CLASSIFIED})
     WHERE s.outcome IS NULL AND s.external_ref = ANY($1::varchar[])
     RETURNING s.member_id, s.amount
 )
 UPDATE points_account AS a SET balance = a.balance - t.total
 FROM (SELECT member_id, SUM(amount) AS total FROM left_out GROUP BY member_id) AS t
 WHERE a.member_id = t.member_id
-"""
+"""  # noqa: S608 (built from the constant above)
 
 # Entries in file order, then their lots in entry order: what `award` writes. Returns the
 # refs it did not credit: ones a concurrent award wrote after LOOKUP (almost always none).
