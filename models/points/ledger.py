@@ -225,32 +225,6 @@ async def write_debit(debit: Debit) -> int:
     return entry_id
 
 
-async def debit(
-    *,
-    member_id: int,
-    kind: EntryKind,
-    amount: int,
-    reason: str,
-    external_ref: str | None,
-    order_number: str | None,
-    now: datetime,
-) -> int:
-    """A debit entry taking from live lots, soonest expiry first; raises InsufficientPoints.
-
-    Returns the new entry's id.
-    """
-    planned = await plan_debit(
-        member_id=member_id,
-        kind=kind,
-        amount=amount,
-        reason=reason,
-        external_ref=external_ref,
-        order_number=order_number,
-        now=now,
-    )
-    return await write_debit(planned)
-
-
 async def reserve(*, member_id: int, hold_id: int, amount: int, now: datetime) -> None:
     """Hold `amount` of the member's live points for hold `hold_id`; raises InsufficientPoints."""
     plan = rules.plan_draws(await live_lots(member_id=member_id, now=now), amount, now=now)

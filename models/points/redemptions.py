@@ -38,7 +38,7 @@ async def spend(
                     f"order {order} already redeemed other points", field="order_number"
                 )
             return existing
-        entry_id = await ledger.debit(
+        debit = await ledger.plan_debit(
             member_id=member_id,
             kind=EntryKind.REDEEM,
             amount=amount,
@@ -47,7 +47,7 @@ async def spend(
             order_number=order,
             now=now,
         )
-        return await PointsEntry.get(id=entry_id)
+        return await PointsEntry.get(id=await ledger.write_debit(debit))
 
 
 async def plan_spend_for_order(

@@ -182,7 +182,7 @@ async def adjust(
                 expires_at=rules.default_expiry(now, timezone=timezone),
                 now=now,
             )
-        entry_id = await ledger.debit(
+        debit = await ledger.plan_debit(
             member_id=member_id,
             kind=EntryKind.ADJUST,
             amount=-delta,
@@ -191,7 +191,7 @@ async def adjust(
             order_number=None,
             now=now,
         )
-        return await PointsEntry.get(id=entry_id)
+        return await PointsEntry.get(id=await ledger.write_debit(debit))
 
     return await _book_once(
         ref,
