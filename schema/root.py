@@ -30,6 +30,7 @@ from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.context import Info
 from schema.errors import ErrorPolicy
+from schema.execution import Executor
 from schema.fulfilment.mutations import FulfilmentMutations
 from schema.fulfilment.queries import FulfilmentQueries
 from schema.fulfilment.subscriptions import FulfilmentSubscriptions
@@ -191,4 +192,5 @@ def build_schema(limits: Limits | None = None) -> Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not limits.introspection),
+        execution_context_class=Executor,
     )

@@ -1,0 +1,111 @@
+"""The executor collects a selection's fields once per document, and only where that is
+the same answer for every request: not where directives make it depend on variables."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache
+
+from schema import execution
+from schema.execution import Executor
+from schema.root import build_schema
+
+
+@strawberry.interface
+class Parcel:
+    code: str
+
+
+@strawberry.type
+class Box(Parcel):
+    width: int
+
+
+@strawberry.type
+class Envelope(Parcel):
+    sealed: bool
+
+
+@strawberry.type
+class Shipment:
+    number: str
+    carrier: str
+
+    @strawberry.field
+    def parcels(self) -> list[Parcel]:
+        return [Box(code="B1", width=30), Envelope(code="E1", sealed=True), Box(code="B2", width=9)]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def shipment(self) -> Shipment:
+        return Shipment(number="S-1", carrier="SF")
+
+
+# The parser cache hands every request with the same text the same document, as the
+# service's schema does.
+SCHEMA = strawberry.Schema(
+    query=Query,
+    types=[Box, Envelope],
+    execution_context_class=Executor,
+    extensions=[lambda: ParserCache(maxsize=8)],
+)
+
+BY_TYPE = """
+query ByType {
+  shipment {
+    number
+    parcels { code ...BoxFields ... on Envelope { sealed } }
+  }
+}
+fragment BoxFields on Box { width }
+"""
+
+CONDITIONAL = """
+query Conditional($withCarrier: Boolean!) {
+  shipment { number carrier @include(if: $withCarrier) }
+}
+"""
+
+
+def test_each_type_of_a_list_gets_its_own_fields_every_time() -> None:
+    execution.forget()
+    expected = {
+        "shipment": {
+            "number": "S-1",
+            "parcels": [
+                {"code": "B1", "width": 30},
+                {"code": "E1", "sealed": True},
+                {"code": "B2", "width": 9},
+            ],
+        }
+    }
+    for _ in range(2):
+        result = SCHEMA.execute_sync(BY_TYPE)
+        assert result.errors is None
+        assert result.data == expected
+    assert len(execution._collected) == 3  # the shipment, a Box, an Envelope
+
+
+def test_a_document_with_directives_is_collected_per_request() -> None:
+    execution.forget()
+    with_carrier = SCHEMA.execute_sync(CONDITIONAL, variable_values={"withCarrier": True})
+    without = SCHEMA.execute_sync(CONDITIONAL, variable_values={"withCarrier": False})
+    assert with_carrier.data == {"shipment": {"number": "S-1", "carrier": "SF"}}
+    assert without.data == {"shipment": {"number": "S-1"}}
+    assert len(execution._collected) == 0
+
+
+async def test_the_service_schema_answers_a_repeated_query_the_same_from_what_it_kept() -> None:
+    execution.forget()
+    schema = build_schema()
+    query = '{ __type(name: "Gift") { name fields { name type { name kind } } } }'
+    first = await schema.execute(query)
+    kept = len(execution._collected)
+    second = await schema.execute(query)
+    assert first.errors is None
+    assert second.errors is None
+    assert second.data == first.data
+    assert kept > 0
+    assert len(execution._collected) == kept  # the second request found it all kept
