@@ -84,21 +84,23 @@ async def redeem(
             # and plan: one pool connection and one BEGIN for the whole order. Those reads
             # take no lock, so locks are still held only from the member's account on.
             async with in_transaction():
-                member, first, gifts = await _member_replay_and_gifts(
-                    member_external_id, key, fingerprint, lines
-                )
-                if first is not None:
-                    return await _replayed(first)
-                cash = _cash_total(gifts, lines)
+                read = await _member_replay_and_gifts(member_external_id, key, fingerprint, lines)
+                if read.replay is not None:
+                    return await _replayed(read.replay)
+                cash = _cash_total(read.gifts, lines)
                 if cash is not None and payments is None:
                     raise PaymentUnavailable(
                         "points plus cash payments are not available right now"
                     )
-                draft = _Draft(member, key, fingerprint, lines, address, gifts, cash, currency, now)
+                draft = _Draft(
+                    read.member, key, fingerprint, lines, address, read.gifts, cash, currency, now
+                )
                 if cash is None:
                     plans = await _plans(draft, planner)
                     number = rules.new_order_number(draft.now)
-                    return await _locked_and_placed(draft, number, plans, planner=planner)
+                    return await _locked_and_placed(
+                        draft, number, plans, planner=planner, account_locked=read.account_locked
+                    )
         except (IntegrityError, _NumberTaken):
             if draft is None:
                 raise
@@ -226,11 +228,15 @@ async def _locked_and_placed(
     *,
     planner: ShipPlanner,
     payment: StartedPayment | None = None,
+    account_locked: bool = False,
 ) -> Placed:
-    """The order's locked part, in the caller's transaction: points, order, units, slot."""
+    """The order's locked part, in the caller's transaction: points, order, units, slot.
+
+    `account_locked`: the transaction already holds the member's account lock."""
     # A twin request with this key that committed meanwhile is found by the order's
     # unique (member, key): the insert fails, everything rolls back, `_attempts` replays.
-    await points.lock_account(member_id=draft.member.id)
+    if not account_locked:
+        await points.lock_account(member_id=draft.member.id)
     await _check_limits(draft)
     try:
         debit = await _take_points(draft, number)
@@ -281,42 +287,73 @@ async def _precheck_cash_order(draft: _Draft) -> None:
         raise InsufficientPoints(available=available, required=draft.points)
 
 
-# The member, an order already placed with this key, and the order's gifts: one read (the
-# gifts' columns named `gift.<column>`, one row per gift found).
+# The member with their points account locked, an order already placed with this key, and
+# the order's gifts: one read (the gifts' columns named `gift.<column>`, one row per gift
+# found). `account_id` is null when the member has no account yet: `lock_account` creates
+# it. On PostgreSQL the account is locked here, in the order's first statement, rather
+# than in a statement of its own: the lock is the member's (only the same member's
+# requests queue on it), and the order's hot rows are still taken last. A request that
+# waited here for a twin sees the twin's order only in its next statement; the order's
+# unique (member, key) catches it then. On SQLite the transaction already holds the
+# database's write lock (BEGIN IMMEDIATE).
 MEMBER_REPLAY_AND_GIFTS = """
-SELECT m.*, o.id AS replay_id, o.request_fingerprint AS replay_fingerprint, {gift_columns}
+{locked}
+SELECT m.*, {account} AS account_id, o.id AS replay_id,
+       o.request_fingerprint AS replay_fingerprint, {gift_columns}
 FROM member m
 LEFT JOIN redemption_order o ON o.member_id = m.id AND o.idempotency_key = $2
 LEFT JOIN gift g ON g.sku IN ({skus})
 WHERE m.external_id = $1
 """
+LOCKED_ACCOUNT = """WITH locked AS (
+    SELECT a.id FROM points_account a JOIN member am ON am.id = a.member_id
+    WHERE am.external_id = $1 FOR UPDATE OF a
+)"""
 GIFT_COLUMN = "gift."
 
 
-@lru_cache(maxsize=16)
-def _member_replay_and_gifts_text(skus: int) -> str:
+@lru_cache(maxsize=32)
+def _member_replay_and_gifts_text(skus: int, *, postgres: bool) -> str:
     columns = Gift._meta.fields_db_projection.values()  # complete once Tortoise is set up
     return MEMBER_REPLAY_AND_GIFTS.format(
+        locked=LOCKED_ACCOUNT if postgres else "",
+        account=(
+            "(SELECT id FROM locked)"
+            if postgres
+            else "(SELECT a.id FROM points_account a WHERE a.member_id = m.id)"
+        ),
         gift_columns=", ".join(f'g.{c} AS "{GIFT_COLUMN}{c}"' for c in columns),
         skus=sql.listed(skus, first=3),
     )
 
 
+@dataclass(frozen=True)
+class _FirstRead:
+    member: Member
+    replay: Order | None
+    gifts: dict[str, Gift]
+    account_locked: bool
+
+
 async def _member_replay_and_gifts(
     external_id: str, key: str, fingerprint: str, lines: Sequence[rules.LineRequest]
-) -> tuple[Member, Order | None, dict[str, Gift]]:
-    """The member (created on first sight), the order already placed with this key, and
-    the gifts of the lines (refused with NotFound or GiftInactive as `_gifts` says)."""
+) -> _FirstRead:
+    """The member (created on first sight) with their account locked if they have one, the
+    order already placed with this key, and the gifts of the lines (refused with NotFound
+    or GiftInactive as `_gifts` says)."""
     skus = sorted({line.sku for line in lines})
-    rows = await sql.fetch(_member_replay_and_gifts_text(len(skus)), external_id, key, *skus)
-    if not rows:  # a new member has no orders yet
-        return await ensure_member(external_id=external_id), None, await _gifts(lines)
+    text = _member_replay_and_gifts_text(len(skus), postgres=sql.on_postgres())
+    rows = await sql.fetch(text, external_id, key, *skus)
+    if not rows:  # a new member has no orders yet, nor an account
+        member = await ensure_member(external_id=external_id)
+        return _FirstRead(member, None, await _gifts(lines), account_locked=False)
     row = rows[0]
     member = sql.model(Member, row)
+    locked = row["account_id"] is not None
     if row["replay_id"] is not None:
         if row["replay_fingerprint"] != fingerprint:
             raise _conflict()
-        return member, await Order.get(id=row["replay_id"]), {}
+        return _FirstRead(member, await Order.get(id=row["replay_id"]), {}, locked)
     found = [
         sql.model(
             Gift, {k[len(GIFT_COLUMN) :]: v for k, v in r.items() if k.startswith(GIFT_COLUMN)}
@@ -324,7 +361,7 @@ async def _member_replay_and_gifts(
         for r in rows
         if r[f"{GIFT_COLUMN}id"] is not None
     ]
-    return member, None, _checked_gifts(lines, found)
+    return _FirstRead(member, None, _checked_gifts(lines, found), locked)
 
 
 def _conflict() -> IdempotencyConflict:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from fulfilment.planning import Planner
+from models import sql
 from models.actors import Actor, Role
 from models.catalog.models import Stock
 from models.errors import DomainError
@@ -105,22 +106,38 @@ async def test_retries_with_one_key_under_concurrency_make_one_order(api: GraphQ
     assert await audit() == []
 
 
-async def test_a_twin_that_commits_while_the_order_is_placed_is_the_answer(
+async def waiting_for_a_row_lock() -> None:
+    """Return once a session of this database waits for a row lock (fail after 10 s)."""
+    for _ in range(1_000):
+        # Called inside a transaction, whose view of the activity is otherwise kept.
+        await sql.fetch("SELECT pg_stat_clear_snapshot()")
+        waiting = await sql.fetch(
+            "SELECT count(*) AS n FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting[0]["n"]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no session ever waited for a lock")
+
+
+async def test_a_twin_that_commits_while_the_order_waits_for_the_account_is_the_answer(
     api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The twin commits after this request found no order with its key and before its own
-    order is written: the insert fails on the key, and the twin's order is the answer at
-    once, without drawing another number for a second attempt."""
+    """The order's first read waits for the member's account, which a twin request with the
+    same key holds; the twin commits. The read's snapshot is older than the twin's order,
+    so the order's insert fails on the key, and the twin's order is the answer at once,
+    without drawing another number for a second attempt."""
     await small_mall(api)
     await member_with_points("R-TWIN", 50_000)
-    outside = contextvars.copy_context()  # no transaction: the twin commits on its own
+    outside = contextvars.copy_context()  # no transaction: the request runs on its own
     plans, drawn = service._plans, []
-    twin: list[asyncio.Task[service.Placed]] = []
+    late: list[asyncio.Task[service.Placed]] = []
 
-    async def plans_after_a_twin(draft: Any, planner: Any) -> Any:
-        if not twin:  # the first request sends the twin (whose own plan comes next)
-            twin.append(asyncio.create_task(redeem_twin(), context=outside))
-            await twin[0]
+    async def plans_holding_the_account(draft: Any, planner: Any) -> Any:
+        if not late:  # the twin, holding the account, lets the request in to wait for it
+            late.append(asyncio.create_task(redeem_late(), context=outside))
+            await waiting_for_a_row_lock()
         return await plans(draft, planner)
 
     def draw(now: datetime) -> str:
@@ -128,12 +145,14 @@ async def test_a_twin_that_commits_while_the_order_is_placed_is_the_answer(
         return drawn[-1]
 
     number_of = rules.new_order_number
-    redeem_twin = redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))
-    monkeypatch.setattr(service, "_plans", plans_after_a_twin)
+    redeem_late = redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))
+    monkeypatch.setattr(service, "_plans", plans_holding_the_account)
     monkeypatch.setattr(rules, "new_order_number", draw)
-    placed = await redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))()
+    twin = await redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))()
+    placed = await late[0]
+    assert not twin.replayed
     assert placed.replayed
-    assert placed.order.number == twin[0].result().order.number
+    assert placed.order.number == twin.order.number
     assert len(drawn) == 2, "one number for the twin, one for the attempt that met it"
     assert await Order.filter(member__external_id="R-TWIN").count() == 1
     assert (await PointsAccount.get(member__external_id="R-TWIN")).balance == 50_000 - 6_900
