@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from fulfilment.planning import Planner
+from models import sql
 from models.catalog import service as catalog
 from models.orders import service as orders
 from models.orders.rules import Address, LineRequest
@@ -93,3 +97,32 @@ async def test_redeeming_one_gift_takes_a_fixed_few_statements(api: GraphQLClien
         counts.append(await statements_for(api, "Redeem", variables, token))
     assert counts[1] == counts[2], counts
     assert counts[2] <= (4 if target() == "postgres" else 12), counts
+
+
+@pytest.mark.skipif(target() != "postgres", reason="plan caching is PostgreSQL's")
+async def test_the_order_is_written_on_generic_plans_in_its_own_transaction_only(
+    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL plans the order's statement afresh each time unless its transaction asks for
+    generic plans; the first read asks, and the setting ends with the transaction."""
+    await gifts(1)
+    await member_with_points("QC-G", 10_000)
+    modes: list[str] = []
+    connections: list[Any] = []
+    plans = orders._plans
+
+    async def plans_noting_the_mode(draft: Any, planner: Any) -> Any:
+        rows = await sql.fetch("SELECT current_setting('plan_cache_mode') AS mode")
+        modes.append(rows[0]["mode"])
+        connections.append(sql._client()._connection._con)
+        return await plans(draft, planner)
+
+    monkeypatch.setattr(orders, "_plans", plans_noting_the_mode)
+    request = orders.RedeemRequest("g1", [LineRequest("G000", 1)], ADDRESS)
+    placed = await orders.redeem(
+        member_external_id="QC-G", request=request, now=datetime.now(UTC), planner=Planner()
+    )
+    assert not placed.replayed
+    assert modes == ["force_generic_plan"]
+    # The order's pool connection, back in the pool, plans as configured again.
+    assert await connections[0].fetchval("SELECT current_setting('plan_cache_mode')") == "auto"
