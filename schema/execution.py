@@ -3,8 +3,7 @@
 To complete an object, graphql-core walks the field's selection set (its fragments, inline
 fragments and directives) and groups the fields it finds by response key. It remembers
 the answer for one execution only, so the same walk runs again on every request: about a
-tenth of a redemption's server time, more than the parse and validation the caches
-already spare (benchmarks/PROFILES.md §15).
+tenth of a redemption's server time in py-spy's samples (benchmarks/PROFILES.md §15).
 
 For a document without directives the answer depends only on the document and the
 object's type, never on the variables, so it is kept across requests. The parser cache
@@ -16,6 +15,7 @@ its variables and is collected per execution, as graphql-core does.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -28,10 +28,10 @@ from graphql import (
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, FragmentDetails
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# Object selections of the documents in the parser cache (512 documents of at most a few
-# dozen object selections each): kept least-recently-used first, the oldest dropped.
-KEPT_SELECTIONS = 20_000
-KEPT_OPERATIONS = 1_024
+# Operations whose collected fields are kept: as many as the parser cache keeps documents.
+# Each entry keeps its document alive (its nodes are the keys), so this bounds the memory
+# the executor holds however many different documents clients send.
+KEPT_OPERATIONS = 512
 
 
 class _FindsDirectives(Visitor):
@@ -53,61 +53,73 @@ def _without_directives(
     return True
 
 
-class _Lru(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
+@dataclass
+class _Operation:
+    """What is kept of one operation: its nodes, and the fields of its selections by
+    (type, hide suggestions, id of each field node)."""
 
-    def find(self, key: Any) -> Any:
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDetails]
+    collected: dict[tuple[Any, ...], CollectedFields] | None  # None: it has directives
+
+
+class _Lru(OrderedDict[int, _Operation]):
+    def find(self, key: int) -> _Operation | None:
         found = self.get(key)
         if found is not None:
             self.move_to_end(key)
         return found
 
-    def keep(self, key: Any, value: Any) -> None:
+    def keep(self, key: int, value: _Operation) -> None:
         self[key] = value
-        if len(self) > self.size:
+        if len(self) > KEPT_OPERATIONS:
             self.popitem(last=False)
 
 
-# id(operation) -> (operation, without directives?): the operation is kept with its answer,
-# so its id is not reused by another while the entry lives.
-_plain: _Lru = _Lru(KEPT_OPERATIONS)
-# (type, hide suggestions, id of each field node) -> (the field details, their fields):
-# the details keep the nodes, and so their ids, alive while the entry lives.
-_collected: _Lru = _Lru(KEPT_SELECTIONS)
+# id(operation) -> what is kept of it; the entry keeps the operation, so its id is not
+# reused by another while the entry lives.
+_kept = _Lru()
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor; selections of documents without directives collected once."""
 
+    _operation: _Operation | None = None
+
     def collect_subfields(
         self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
     ) -> CollectedFields:
-        if not self._plain_document():
+        collected = self._kept_operation().collected
+        if collected is None:
             return super().collect_subfields(return_type, field_details_list)
         key = (return_type, self.hide_suggestions, *[id(d.node) for d in field_details_list])
-        kept = _collected.find(key)
-        if kept is not None:
-            return kept[1]  # type: ignore[no-any-return]
-        collected = super().collect_subfields(return_type, field_details_list)
-        if all(d.fragment_variable_values is None for d in field_details_list):
-            _collected.keep(key, (field_details_list, collected))
-        return collected
+        found = collected.get(key)
+        if found is None:
+            found = super().collect_subfields(return_type, field_details_list)
+            if all(d.fragment_variable_values is None for d in field_details_list):
+                collected[key] = found
+        return found
 
-    def _plain_document(self) -> bool:
-        operation = self.operation
-        kept = _plain.find(id(operation))
-        if kept is None:
-            kept = (operation, _without_directives(operation, self.fragments))
-            _plain.keep(id(operation), kept)
-        return bool(kept[1])
+    def _kept_operation(self) -> _Operation:
+        if self._operation is None:
+            operation = self.operation
+            kept = _kept.find(id(operation))
+            if kept is None:
+                plain = _without_directives(operation, self.fragments)
+                kept = _Operation(operation, self.fragments, {} if plain else None)
+                _kept.keep(id(operation), kept)
+            self._operation = kept
+        return self._operation
 
 
 def forget() -> None:
     """Drop everything kept (tests)."""
-    _plain.clear()
-    _collected.clear()
+    _kept.clear()
 
 
-__all__ = ["Executor", "forget"]
+def kept_selections() -> int:
+    """How many selections' fields are kept, over all operations (tests)."""
+    return sum(len(k.collected or ()) for k in _kept.values())
+
+
+__all__ = ["Executor", "forget", "kept_selections"]

@@ -3,6 +3,7 @@ the same answer for every request: not where directives make it depend on variab
 
 from __future__ import annotations
 
+import pytest
 import strawberry
 from strawberry.extensions import ParserCache
 
@@ -85,7 +86,7 @@ def test_each_type_of_a_list_gets_its_own_fields_every_time() -> None:
         result = SCHEMA.execute_sync(BY_TYPE)
         assert result.errors is None
         assert result.data == expected
-    assert len(execution._collected) == 3  # the shipment, a Box, an Envelope
+    assert execution.kept_selections() == 3  # the shipment, a Box, an Envelope
 
 
 def test_a_document_with_directives_is_collected_per_request() -> None:
@@ -94,7 +95,7 @@ def test_a_document_with_directives_is_collected_per_request() -> None:
     without = SCHEMA.execute_sync(CONDITIONAL, variable_values={"withCarrier": False})
     assert with_carrier.data == {"shipment": {"number": "S-1", "carrier": "SF"}}
     assert without.data == {"shipment": {"number": "S-1"}}
-    assert len(execution._collected) == 0
+    assert execution.kept_selections() == 0
 
 
 async def test_the_service_schema_answers_a_repeated_query_the_same_from_what_it_kept() -> None:
@@ -102,10 +103,22 @@ async def test_the_service_schema_answers_a_repeated_query_the_same_from_what_it
     schema = build_schema()
     query = '{ __type(name: "Gift") { name fields { name type { name kind } } } }'
     first = await schema.execute(query)
-    kept = len(execution._collected)
+    kept = execution.kept_selections()
     second = await schema.execute(query)
     assert first.errors is None
     assert second.errors is None
     assert second.data == first.data
     assert kept > 0
-    assert len(execution._collected) == kept  # the second request found it all kept
+    assert execution.kept_selections() == kept  # the second request found it all kept
+
+
+def test_only_the_latest_operations_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each kept operation keeps its document alive: a client sending ever new documents
+    cannot make the executor hold more than `KEPT_OPERATIONS` of them."""
+    execution.forget()
+    monkeypatch.setattr(execution, "KEPT_OPERATIONS", 3)
+    for n in range(5):
+        result = SCHEMA.execute_sync(f"query Q{n} {{ shipment {{ number }} }}")
+        assert result.data == {"shipment": {"number": "S-1"}}
+    assert len(execution._kept) == 3
+    assert execution.kept_selections() == 3
