@@ -81,8 +81,8 @@ async def redeem(
         draft: _Draft | None = None
         try:
             # A points-only order is placed in the transaction that reads its member, gifts
-            # and plan: one pool connection and one BEGIN for the whole order. Those reads
-            # take no lock, so locks are still held only from the member's account on.
+            # and plan: one pool connection and one BEGIN for the whole order. The first
+            # read takes the member's account lock; the order's hot rows come last.
             async with in_transaction():
                 read = await _member_replay_and_gifts(member_external_id, key, fingerprint, lines)
                 if read.replay is not None:
@@ -299,8 +299,8 @@ async def _precheck_cash_order(draft: _Draft) -> None:
 #
 # On PostgreSQL the read also switches the rest of the order's transaction to generic plans
 # (`set_config(..., true)` lasts until the transaction ends). The order's own statement
-# (fifteen tables, over forty parameters) always looks cheaper with a custom plan, so
-# PostgreSQL would plan it afresh for every order: a third of its CPU per order
+# (eleven CTEs over nine tables, 43 parameters) always looks cheaper with a custom plan, so
+# PostgreSQL would plan it afresh for every order: a third to a half of its CPU per order
 # (benchmarks/PROFILES.md §15). Every statement after this one finds its rows by key, so
 # the generic plan is the same plan.
 MEMBER_REPLAY_AND_GIFTS = """
