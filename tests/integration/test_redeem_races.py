@@ -106,19 +106,21 @@ async def test_retries_with_one_key_under_concurrency_make_one_order(api: GraphQ
     assert await audit() == []
 
 
-async def waiting_for_a_row_lock() -> None:
-    """Return once a session of this database waits for a row lock (fail after 10 s)."""
+async def waiting_in_a_first_read() -> None:
+    """Return once a session of this database waits for a lock in an order's first read
+    (fail after 10 s)."""
     for _ in range(1_000):
         # Called inside a transaction, whose view of the activity is otherwise kept.
         await sql.fetch("SELECT pg_stat_clear_snapshot()")
         waiting = await sql.fetch(
             "SELECT count(*) AS n FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND query LIKE '%FOR UPDATE OF a%'"
         )
         if waiting[0]["n"]:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError("no session ever waited for a lock")
+    raise AssertionError("no order ever waited for the account in its first read")
 
 
 async def test_a_twin_that_commits_while_the_order_waits_for_the_account_is_the_answer(
@@ -137,7 +139,7 @@ async def test_a_twin_that_commits_while_the_order_waits_for_the_account_is_the_
     async def plans_holding_the_account(draft: Any, planner: Any) -> Any:
         if not late:  # the twin, holding the account, lets the request in to wait for it
             late.append(asyncio.create_task(redeem_late(), context=outside))
-            await waiting_for_a_row_lock()
+            await waiting_in_a_first_read()
         return await plans(draft, planner)
 
     def draw(now: datetime) -> str:
