@@ -297,15 +297,16 @@ async def _precheck_cash_order(draft: _Draft) -> None:
 # unique (member, key) catches it then. On SQLite the transaction already holds the
 # database's write lock (BEGIN IMMEDIATE).
 #
-# On PostgreSQL the read also switches the rest of the order's transaction to generic plans
-# (`set_config(..., true)` lasts until the transaction ends). The order's own statement
-# (eleven CTEs over nine tables, 43 parameters) always looks cheaper with a custom plan, so
-# PostgreSQL would plan it afresh for every order: a third to a half of its CPU per order
-# (benchmarks/PROFILES.md §15). Every statement after this one finds its rows by key, so
-# the generic plan is the same plan.
+# On PostgreSQL locking the account also switches the rest of the order's transaction to
+# generic plans (`set_config(..., true)` lasts until the transaction ends; a member without
+# an account yet is locked by `lock_account` and keeps the custom plans). The order's own
+# statement (eleven CTEs over nine tables, 43 parameters) always looks cheaper with a
+# custom plan, so PostgreSQL would plan it afresh for every order: a third to a half of its
+# CPU per order (benchmarks/PROFILES.md §15). Every statement after this one finds its rows
+# by key, so the generic plan is the same plan.
 MEMBER_REPLAY_AND_GIFTS = """
 {locked}
-SELECT m.*, {account} AS account_id, {plan_mode} AS plan_mode, o.id AS replay_id,
+SELECT m.*, {account} AS account_id, o.id AS replay_id,
        o.request_fingerprint AS replay_fingerprint, {gift_columns}
 FROM member m
 LEFT JOIN redemption_order o ON o.member_id = m.id AND o.idempotency_key = $2
@@ -313,10 +314,9 @@ LEFT JOIN gift g ON g.sku IN ({skus})
 WHERE m.external_id = $1
 """
 LOCKED_ACCOUNT = """WITH locked AS (
-    SELECT a.id FROM points_account a JOIN member am ON am.id = a.member_id
+    SELECT a.id, set_config('plan_cache_mode', 'force_generic_plan', true)
+    FROM points_account a JOIN member am ON am.id = a.member_id
     WHERE am.external_id = $1 FOR UPDATE OF a
-), generic AS (
-    SELECT set_config('plan_cache_mode', 'force_generic_plan', true) AS plan_mode
 )"""
 GIFT_COLUMN = "gift."
 
@@ -331,7 +331,6 @@ def _member_replay_and_gifts_text(skus: int, *, postgres: bool) -> str:
             if postgres
             else "(SELECT a.id FROM points_account a WHERE a.member_id = m.id)"
         ),
-        plan_mode="(SELECT plan_mode FROM generic)" if postgres else "NULL",
         gift_columns=", ".join(f'g.{c} AS "{GIFT_COLUMN}{c}"' for c in columns),
         skus=sql.listed(skus, first=3),
     )
