@@ -23,7 +23,7 @@ from models.catalog import stock
 from models.catalog.models import Warehouse
 from models.catalog.stock import Offer
 from models.orders.models import Order
-from models.orders.ports import Booking
+from models.orders.ports import PLACED, Booking, OrderEffect, alone
 
 
 def calendar_of(warehouse: Warehouse) -> calendar.WarehouseCalendar:
@@ -140,14 +140,18 @@ async def book(warehouse: Warehouse, *, now: datetime, within: timedelta) -> Boo
     return None
 
 
-TAKE = """
-UPDATE ship_day SET booked = booked + 1 WHERE warehouse_id = $1 AND day = $2 AND booked < $3
-"""
+def take_text(p: sql.Params, *, warehouse_id: int, day: date, capacity: int) -> str:
+    """Book one slot of the day if it has room: the one rule that keeps a warehouse-day
+    within its capacity, as a conditional increment (no row changed: full, or no row)."""
+    return f"""UPDATE ship_day SET booked = booked + 1
+    WHERE warehouse_id = {p(warehouse_id)} AND day = {p(day)} AND booked < {p(capacity)}"""  # noqa: S608 (placeholders, never values)
 
 
 async def _take(warehouse: Warehouse, day: date) -> int:
     """Book one slot of the day if it has room; 1 if booked, 0 if full or without a row."""
-    return await sql.execute(TAKE, warehouse.id, day, warehouse.daily_capacity)
+    p = sql.Params()
+    text = take_text(p, warehouse_id=warehouse.id, day=day, capacity=warehouse.daily_capacity)
+    return await sql.execute(text, *p.values)
 
 
 async def release(*, warehouse_id: int, day: date) -> None:
@@ -168,7 +172,34 @@ async def _ensure_day(warehouse_id: int, day: date) -> bool:
     return True
 
 
-WATCH = "INSERT INTO fulfilment_deadline (order_id, kind, due_at)"
+def watch_text(p: sql.Params, deadlines: Sequence[tuple[str, datetime]]) -> str:
+    """Watch the deadlines (kind, due at) of the order in `placed` (its `id`): the rows the
+    sweeper claims when they fall due."""
+    due = " UNION ALL ".join(
+        f"SELECT {p(kind, 'text')} AS kind, {p(at, 'timestamptz')} AS due_at"
+        for kind, at in deadlines
+    )
+    return f"""INSERT INTO fulfilment_deadline (order_id, kind, due_at)
+    SELECT {PLACED}.id, d.kind, d.due_at FROM {PLACED}, ({due}) AS d WHERE true
+    ON CONFLICT DO NOTHING"""  # noqa: S608 (placeholders, never values)
+
+
+@dataclass(frozen=True)
+class DeadlineWatch(OrderEffect):
+    """A confirmed order's deadlines, watched from the moment it is placed."""
+
+    at_risk: timedelta
+
+    def deadlines(self, ship_by: datetime) -> list[tuple[str, datetime]]:
+        return [
+            (AlertKind.AT_RISK.value, ship_by - self.at_risk),
+            (AlertKind.BREACHED.value, ship_by),
+        ]
+
+    def step(self, p: sql.Params, order: Order, *, postgres: bool) -> str | None:
+        if order.ship_by is None:  # awaiting payment: its promise starts when paid
+            return None
+        return watch_text(p, self.deadlines(order.ship_by))
 
 
 @dataclass(frozen=True)
@@ -184,24 +215,28 @@ class Planner:
     async def book(self, warehouse: Warehouse, *, now: datetime) -> Booking | None:
         return await book(warehouse, now=now, within=self.within)
 
+    def book_step(self, p: sql.Params, booking: Booking, *, only_after: str) -> str:
+        take = take_text(
+            p,
+            warehouse_id=booking.warehouse.id,
+            day=booking.day,
+            capacity=booking.warehouse.daily_capacity,
+        )
+        return f"{take} AND EXISTS (SELECT 1 FROM {only_after}) RETURNING 1"  # noqa: S608
+
     async def release(self, order: Order) -> None:
         if order.warehouse_id is not None and order.promised_ship_date is not None:
             await release(warehouse_id=order.warehouse_id, day=order.promised_ship_date)
 
-    def deadlines(self, ship_by: datetime) -> list[tuple[str, datetime]]:
-        return [
-            (AlertKind.AT_RISK.value, ship_by - self.at_risk),
-            (AlertKind.BREACHED.value, ship_by),
-        ]
+    @property
+    def watching(self) -> DeadlineWatch:
+        return DeadlineWatch(self.at_risk)
 
     async def watch(self, order: Order, *, now: datetime) -> None:
-        if order.ship_by is None:
-            return
-        await sql.insert(
-            WATCH,
-            [(order.id, kind, due_at) for kind, due_at in self.deadlines(order.ship_by)],
-            conflict="ON CONFLICT DO NOTHING",
-        )
+        p = sql.Params()
+        step = self.watching.step(p, order, postgres=sql.on_postgres())
+        if step is not None:
+            await sql.execute(alone(p, step, order_id=order.id), *p.values)
 
     async def unwatch(self, order: Order) -> None:
         await Deadline.filter(order_id=order.id).delete()

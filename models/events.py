@@ -16,8 +16,13 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from tortoise import connections
+
+from models import sql
+from models.orders.models import Order
+from models.orders.ports import PLACED, OrderEffect
 
 ORDERS = "pointsmall_orders"
 ALERTS = "pointsmall_alerts"
@@ -85,21 +90,41 @@ async def _drain(queue: asyncio.Queue[str]) -> AsyncIterator[str]:
 LOCAL = InProcessBus()
 
 
+def notify_text(p: sql.Params, channel: str, payload: str) -> str:
+    """PostgreSQL's notice of `payload` (an SQL expression) on `channel`, sent at commit."""
+    return f"SELECT pg_notify({p(channel)}, {payload})"
+
+
 async def announce(channel: str, payload: str) -> None:
     """Tell subscribers (on every replica, on PostgreSQL) that `payload` changed."""
-    connection = connections.get("default")
-    if connection.capabilities.dialect == "postgres":
-        await connection.execute_query("SELECT pg_notify($1, $2)", [channel, payload])
-        # This process's caches drop now; the notice at commit drops them again everywhere.
+    if sql.on_postgres():
+        p = sql.Params()
+        await sql.fetch(notify_text(p, channel, p(payload)), *p.values)
+    touched(channel, payload)
+
+
+def touched(channel: str, payload: str) -> None:
+    """What this process does once a notice is sent: on PostgreSQL its caches drop now (the
+    notice at commit drops them again, everywhere); on SQLite, whose one process serialises
+    every transaction, its subscribers hear of it now and read after the writer's commit."""
+    if sql.on_postgres():
         LOCAL.touch(channel, payload)
     else:
         LOCAL.deliver(channel, payload)
 
 
-def touched(channel: str, payload: str) -> None:
-    """What `announce` does in this process, for a notice a statement sent itself with
-    `pg_notify` (PostgreSQL only): this process's caches drop now."""
-    LOCAL.touch(channel, payload)
+@dataclass(frozen=True)
+class OrderNotice(OrderEffect):
+    """A new order's change notice on `ORDERS`: sent in the order's own statement."""
+
+    def step(self, p: sql.Params, order: Order, *, postgres: bool) -> str | None:
+        return f"{notify_text(p, ORDERS, f'{PLACED}.number')} FROM {PLACED}" if postgres else None
+
+    def written(self, order: Order, *, postgres: bool) -> None:
+        touched(ORDERS, order.number)
+
+
+ORDER_NOTICE = OrderNotice()
 
 
 async def announce_many(channel: str, payloads: Sequence[str]) -> None:

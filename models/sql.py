@@ -5,7 +5,13 @@ more CPU than PostgreSQL spent running them (benchmarks/PROFILES.md). The hot on
 written here once, with PostgreSQL's numbered placeholders (`$1`, `$2`, ...); on SQLite
 they become `?1`, `?2`, ..., which SQLite binds by the same numbers. Row locks (`FOR
 UPDATE`) exist only on PostgreSQL: SQLite's transactions take the whole database when
-they begin (`api/sqlite.py`), so `locking` drops the clause there.
+they begin (`api/sqlite.py`), so the SQLite form of a statement drops the clause, and
+drops the casts PostgreSQL needs on a placeholder (`$3::timestamptz`), which SQLite does
+not know.
+
+A statement built from pieces takes its values through `Params`: each placeholder is made
+where its value is written, so no piece counts the placeholders of another. `composed`
+joins the pieces of one PostgreSQL statement (a chain of CTEs) and makes sure each runs.
 
 Values go through the drivers as they do for the ORM (SQLite stores datetimes and
 decimals as the text the ORM writes), so rows written here and rows written by models
@@ -26,7 +32,7 @@ from tortoise.models import Model
 
 M = TypeVar("M", bound=Model)
 
-_PLACEHOLDER = re.compile(r"\$(\d+)")
+_PLACEHOLDER = re.compile(r"\$(\d+)(?:::[a-z]+(?:\[\])?)?")
 _FOR_UPDATE = re.compile(r"\s+FOR UPDATE(?: OF \w+)?\s*$")
 
 
@@ -102,6 +108,48 @@ def _insert_text(head: str, rows: int, columns: int, conflict: str, returning: s
     )
     tail = f" RETURNING {returning}" if returning else ""
     return f"{head} VALUES {placeholders} {conflict}{tail}"
+
+
+# A PostgreSQL setting, reached into by name: generic plans for the rest of the current
+# transaction only (`set_config(..., true)` ends with it, so it is safe behind a pooler in
+# transaction mode). A statement that finds its rows by key has the same plan either way,
+# but PostgreSQL judges a long statement's custom plan cheaper and plans it afresh on every
+# run; a transaction made only of such statements asks for generic plans with this
+# expression in its first statement (benchmarks/PROFILES.md §15).
+POSTGRES_GENERIC_PLANS_FOR_THIS_TRANSACTION = (
+    "set_config('plan_cache_mode', 'force_generic_plan', true)"
+)
+
+
+class Params:
+    """The values of one statement, each given its placeholder where it is written."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any, cast: str = "") -> str:
+        """The placeholder of `value` (`$n`, with `::cast` for PostgreSQL's type inference)."""
+        self.values.append(value)
+        return f"${len(self.values)}::{cast}" if cast else f"${len(self.values)}"
+
+
+def composed(steps: Sequence[tuple[str, str]], *, columns: str, source: str = "") -> str:
+    """One PostgreSQL statement: named steps (CTEs, run in this order) and a final
+    `SELECT columns [FROM source]`.
+
+    PostgreSQL runs a step that writes whether or not anything reads it, but a step that
+    only reads (a `pg_notify`, say) only if something does: the final row reads each such
+    step, so every step runs.
+    """
+    ctes = ",\n".join(f"{name} AS ({text})" for name, text in steps)
+    read = "".join(
+        f", (SELECT count(*) FROM {name}) AS ran_{name}"  # noqa: S608 (step names)
+        for name, text in steps
+        if text.lstrip().upper().startswith("SELECT")
+    )
+    return f"WITH {ctes}\nSELECT {columns}{read}" + (f" FROM {source}" if source else "")
 
 
 def model(cls: type[M], row: Mapping[str, Any]) -> M:

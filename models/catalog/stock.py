@@ -61,10 +61,19 @@ def offers_of(rows: Iterable[Mapping[str, Any]], quantities: Mapping[int, int]) 
     return [Offer(warehouses[w], units[w]) for w in warehouses if lines[w] == len(quantities)]
 
 
-RESERVE = """
-UPDATE stock SET reserved = reserved + $3, updated_at = $4
-WHERE gift_id = $1 AND warehouse_id = $2 AND on_hand >= reserved + $3
-"""
+def reserve_text(p: sql.Params, *, gift_id: int, warehouse_id: int, units: int) -> str:
+    """Reserve `units` of a gift in a warehouse if they are there: the one rule that keeps
+    `available` from going below zero, as a conditional update (no row changed: no room)."""
+    n = p(units)
+    return f"""UPDATE stock SET reserved = reserved + {n}, updated_at = {p(datetime.now(UTC))}
+    WHERE gift_id = {p(gift_id)} AND warehouse_id = {p(warehouse_id)} AND on_hand >= reserved + {n}"""  # noqa: E501, S608 (placeholders, never values)
+
+
+def reserve_step(p: sql.Params, *, gift_id: int, warehouse_id: int, units: int) -> str:
+    """`reserve_text` as a step of another statement (PostgreSQL): a row if it reserved."""
+    return f"{reserve_text(p, gift_id=gift_id, warehouse_id=warehouse_id, units=units)} RETURNING 1"
+
+
 RELEASE = """
 UPDATE stock SET reserved = reserved - $3, updated_at = $4
 WHERE gift_id = $1 AND warehouse_id = $2 AND reserved >= $3
@@ -77,10 +86,11 @@ async def reserve(*, warehouse_id: int, quantities: Mapping[int, int]) -> bool:
     Call it inside a transaction: lines reserved before a short one are given back by
     compensating updates, not by a savepoint.
     """
-    now = datetime.now(UTC)
     done: dict[int, int] = {}
     for gift_id, quantity in sorted(quantities.items()):
-        if not await sql.execute(RESERVE, gift_id, warehouse_id, quantity, now):
+        p = sql.Params()
+        text = reserve_text(p, gift_id=gift_id, warehouse_id=warehouse_id, units=quantity)
+        if not await sql.execute(text, *p.values):
             await release(warehouse_id=warehouse_id, quantities=done)
             return False
         done[gift_id] = quantity

@@ -5,13 +5,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from models import validation
-from models.errors import InvalidInput, InvalidTransition
+from models.errors import InvalidInput, InvalidTransition, LimitExceeded
 from models.orders.models import OrderStatus
+
+if TYPE_CHECKING:
+    from models.catalog.models import Gift
 
 MAX_LINES = 20
 MAX_QUANTITY = 99
@@ -112,3 +117,28 @@ def new_order_number(now: datetime) -> str:
     """A human-friendly number: PM, the date, and six unambiguous random characters."""
     suffix = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
     return f"PM{now:%y%m%d}{suffix}"
+
+
+def cash_total(gifts: Mapping[str, Gift], lines: Sequence[LineRequest]) -> Decimal | None:
+    """The order's cash part: None when no line's gift has a cash price."""
+    parts = [gifts[line.sku].cash_price for line in lines]
+    if all(p is None for p in parts):
+        return None
+    return sum(
+        ((p or Decimal(0)) * line.quantity for p, line in zip(parts, lines, strict=True)),
+        Decimal(0),
+    )
+
+
+def check_limits(
+    lines: Sequence[LineRequest], gifts: Mapping[str, Gift], taken: Mapping[int, int]
+) -> None:
+    """Raise LimitExceeded for the first line that takes its gift past the per-member limit,
+    given the units of each gift (by id) the member's live orders already hold."""
+    for index, line in enumerate(lines):
+        gift = gifts[line.sku]
+        limit = gift.limit_per_member
+        if limit is not None and taken.get(gift.id, 0) + line.quantity > limit:
+            raise LimitExceeded(
+                f"{gift.sku} is limited to {limit} per member", field=f"lines.{index}.quantity"
+            )

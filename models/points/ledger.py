@@ -1,4 +1,5 @@
-"""Ledger writes for the services: the account lock, credits, debits, holds, returns.
+"""Ledger writes for the services: the account lock, credits, holds, returns (debits:
+`debits.py`).
 
 `lock_account` takes the member's account lock; every other function here expects the
 caller to hold it inside a transaction. Lots are only ever written under that lock, so they
@@ -8,9 +9,7 @@ need no lock of their own, and the lock order stays "account, then lots" everywh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -22,6 +21,16 @@ from models.points import rules
 from models.points.models import EntryKind, LotDraw, PointsAccount, PointsEntry, PointsLot
 
 LOCK_ACCOUNT = "SELECT id FROM points_account WHERE member_id = $1 FOR UPDATE"
+
+
+def lock_step(*, member_external_id: str, also: str = "") -> str:
+    """`lock_account` as a step of another PostgreSQL statement, for the member whose
+    externalId is the SQL expression given: returns the account's id (no row: no account
+    yet). `also`: more columns of that row, computed as the lock is taken."""
+    extra = f", {also}" if also else ""
+    return f"""SELECT a.id{extra}
+    FROM points_account a JOIN member am ON am.id = a.member_id
+    WHERE am.external_id = {member_external_id} FOR UPDATE OF a"""  # noqa: S608 (an expression of the caller's placeholders)
 
 
 async def lock_account(*, member_id: int) -> None:
@@ -66,14 +75,16 @@ async def live_lots(*, member_id: int, now: datetime) -> list[rules.LotState]:
     ]
 
 
-MOVE_ACCOUNT = """
-UPDATE points_account SET balance = balance + $2, held = held + $3, updated_at = $4
-WHERE member_id = $1
-"""
+def move_text(p: sql.Params, *, member_id: int, balance: int = 0, held: int = 0) -> str:
+    """The account's balance and held points moved by the amounts given."""
+    return f"""UPDATE points_account SET balance = balance + {p(balance)}, held = held + {p(held)},
+        updated_at = {p(datetime.now(UTC))}
+    WHERE member_id = {p(member_id)}"""  # noqa: S608 (placeholders, never values)
 
 
 async def move_account(*, member_id: int, balance: int = 0, held: int = 0) -> None:
-    await sql.execute(MOVE_ACCOUNT, member_id, balance, held, datetime.now(UTC))
+    p = sql.Params()
+    await sql.execute(move_text(p, member_id=member_id, balance=balance, held=held), *p.values)
 
 
 async def add_lot(*, member_id: int, amount: int, expires_at: datetime, now: datetime) -> None:
@@ -121,108 +132,6 @@ async def credit(
     await add_lot(member_id=member_id, amount=amount, expires_at=expires_at, now=now)
     await move_account(member_id=member_id, balance=amount)
     return entry
-
-
-INSERT_DEBIT = """
-INSERT INTO points_entry (member_id, kind, delta, reason, external_ref, order_number, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-"""
-TAKE_FROM_LOT = "UPDATE points_lot SET remaining = remaining - $2 WHERE id = $1"
-DEBIT_PLACEHOLDERS = 9
-
-
-def debit_steps(first: int) -> str:
-    """The four writes of a debit as CTEs, on PostgreSQL: the entry (`debit_entry`, which
-    returns its id), what each lot gives, the draws that say so, and the balance.
-
-    Their nine placeholders start at `$first`, in `Debit.params` order, so the steps can
-    stand alone (`DEBIT_POSTGRES`) or join another statement of the same transaction.
-    """
-    member, kind, delta, reason, ref, order, at, lots, amounts = (
-        f"${n}" for n in range(first, first + DEBIT_PLACEHOLDERS)
-    )
-    return f"""debit_plan AS (
-    SELECT * FROM unnest({lots}::bigint[], {amounts}::bigint[]) AS p (lot_id, amount)
-), debit_entry AS (
-    INSERT INTO points_entry (member_id, kind, delta, reason, external_ref, order_number,
-                              created_at)
-    VALUES ({member}, {kind}, {delta}, {reason}, {ref}, {order}, {at}) RETURNING id
-), debit_taken AS (
-    UPDATE points_lot l SET remaining = l.remaining - p.amount
-    FROM debit_plan p WHERE l.id = p.lot_id
-), debit_drawn AS (
-    INSERT INTO points_lot_draw (lot_id, entry_id, amount)
-    SELECT p.lot_id, e.id, p.amount FROM debit_plan p, debit_entry e
-), debit_moved AS (
-    UPDATE points_account SET balance = balance + {delta}, updated_at = {at}
-    WHERE member_id = {member}
-)"""  # noqa: S608 (placeholder names, never values)
-
-
-DEBIT_POSTGRES = f"""
-WITH {debit_steps(1)}
-SELECT id FROM debit_entry
-"""  # noqa: S608
-
-
-@dataclass(frozen=True)
-class Debit:
-    """A debit planned under the member's account lock, to be written in the same
-    transaction: by `write_debit`, or on PostgreSQL as `debit_steps` of another statement."""
-
-    member_id: int
-    kind: EntryKind
-    amount: int
-    reason: str
-    external_ref: str | None
-    order_number: str | None
-    now: datetime
-    plan: tuple[rules.Take, ...]
-
-    def params(self) -> list[Any]:
-        """The values of `debit_steps`'s placeholders, in order."""
-        return [
-            self.member_id,
-            self.kind.value,
-            -self.amount,
-            self.reason,
-            self.external_ref,
-            self.order_number,
-            self.now,
-            [take.lot_id for take in self.plan],
-            [take.amount for take in self.plan],
-        ]
-
-
-async def plan_debit(
-    *,
-    member_id: int,
-    kind: EntryKind,
-    amount: int,
-    reason: str,
-    external_ref: str | None,
-    order_number: str | None,
-    now: datetime,
-) -> Debit:
-    """Which live lots a debit takes from, soonest expiry first; raises InsufficientPoints."""
-    plan = rules.plan_draws(await live_lots(member_id=member_id, now=now), amount, now=now)
-    return Debit(member_id, kind, amount, reason, external_ref, order_number, now, tuple(plan))
-
-
-async def write_debit(debit: Debit) -> int:
-    """Write a planned debit (entry, lots, draws, balance); returns the new entry's id."""
-    if sql.on_postgres():
-        return int((await sql.fetch(DEBIT_POSTGRES, *debit.params()))[0]["id"])
-    entry = debit.params()[:7]
-    entry_id = int((await sql.fetch(INSERT_DEBIT, *entry))[0]["id"])
-    for take in debit.plan:
-        await sql.execute(TAKE_FROM_LOT, take.lot_id, take.amount)
-    await sql.insert(
-        "INSERT INTO points_lot_draw (lot_id, entry_id, amount)",
-        [(take.lot_id, entry_id, take.amount) for take in debit.plan],
-    )
-    await move_account(member_id=debit.member_id, balance=-debit.amount)
-    return entry_id
 
 
 async def reserve(*, member_id: int, hold_id: int, amount: int, now: datetime) -> None:

@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.errors import IdempotencyConflict, InvalidTransition, NotFound
-from models.points import ledger, rules
+from models.points import debits, ledger, rules
 from models.points.models import EntryKind, HoldStatus, LotDraw, PointsEntry, PointsHold
 
 
@@ -38,7 +38,7 @@ async def spend(
                     f"order {order} already redeemed other points", field="order_number"
                 )
             return existing
-        debit = await ledger.plan_debit(
+        debit = await debits.plan_debit(
             member_id=member_id,
             kind=EntryKind.REDEEM,
             amount=amount,
@@ -47,14 +47,14 @@ async def spend(
             order_number=order,
             now=now,
         )
-        return await PointsEntry.get(id=await ledger.write_debit(debit))
+        return await PointsEntry.get(id=await debits.write_debit(debit))
 
 
 async def plan_spend_for_order(
     *, member_id: int, amount: int, order_number: str, reason: str, now: datetime
-) -> ledger.Debit:
+) -> debits.Debit:
     """`spend` for an order being placed, planned: the caller writes the debit in the same
-    transaction (`ledger.write_debit`, or on PostgreSQL `ledger.debit_steps` in the order's
+    transaction (`debits.write_debit`, or on PostgreSQL `debits.debit_steps` in the order's
     own statement). That transaction holds the member's account lock and writes the order,
     whose unique number guards against a second REDEEM for it.
 
@@ -62,7 +62,7 @@ async def plan_spend_for_order(
     redemption are the hot path of a campaign. Raises InvalidInput, InsufficientPoints.
     """
     rules.check_debit(amount)
-    return await ledger.plan_debit(
+    return await debits.plan_debit(
         member_id=member_id,
         kind=EntryKind.REDEEM,
         amount=amount,

@@ -2,7 +2,8 @@
 
 The one entry point for other packages: awards and adjustments live here, the services
 orders call (`spend`, `hold`, `capture_hold`, `release_hold`, `refund`) in `redemptions`,
-the expiry pass in `expiry`, the account lock in `ledger`; all are exported from here.
+the expiry pass in `expiry`, the account lock in `ledger`, debits in `debits`; all are
+exported from here.
 
 Each service runs in `in_transaction()`, which becomes a savepoint inside a caller's
 transaction (how orders spend or hold points within the redemption). Every writer locks
@@ -23,9 +24,10 @@ from models import validation
 from models.errors import IdempotencyConflict, NotFound
 from models.members.service import ensure_member, find_member
 from models.paging import Page, SortKey, paginate
-from models.points import ledger, rules
+from models.points import debits, ledger, rules
+from models.points.debits import Debit, debit_steps, write_debit
 from models.points.expiry import expire_due
-from models.points.ledger import Debit, debit_steps, lock_account, lock_accounts, write_debit
+from models.points.ledger import lock_account, lock_accounts, lock_step
 from models.points.models import EntryKind, PointsEntry
 from models.points.redemptions import (
     capture_hold,
@@ -48,6 +50,7 @@ __all__ = [
     "hold",
     "lock_account",
     "lock_accounts",
+    "lock_step",
     "plan_spend_for_order",
     "refund",
     "release_hold",
@@ -182,7 +185,7 @@ async def adjust(
                 expires_at=rules.default_expiry(now, timezone=timezone),
                 now=now,
             )
-        debit = await ledger.plan_debit(
+        debit = await debits.plan_debit(
             member_id=member_id,
             kind=EntryKind.ADJUST,
             amount=-delta,
@@ -191,7 +194,7 @@ async def adjust(
             order_number=None,
             now=now,
         )
-        return await PointsEntry.get(id=await ledger.write_debit(debit))
+        return await PointsEntry.get(id=await debits.write_debit(debit))
 
     return await _book_once(
         ref,

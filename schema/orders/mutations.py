@@ -6,9 +6,9 @@ import strawberry
 
 from fulfilment.tracking_reads import shipments_by_order_ids
 from models.actors import Role
-from models.orders import lifecycle, reads, service
+from models.orders import lifecycle, reads, redemption
+from models.orders.redemption import RedeemRequest, RedemptionResult
 from models.orders.rules import Address, LineRequest
-from models.orders.service import Placed, RedeemRequest
 from schema.context import Info
 from schema.errors import UserError, attempt
 from schema.metrics import REDEMPTIONS
@@ -89,7 +89,7 @@ def _request(input: RedeemInput) -> RedeemRequest:
     )
 
 
-def _payment(placed: Placed) -> Payment | None:
+def _payment(placed: RedemptionResult) -> Payment | None:
     order, started = placed.order, placed.payment
     if started is None or order.cash_total is None:
         return None
@@ -97,7 +97,7 @@ def _payment(placed: Placed) -> Payment | None:
     return Payment(client_secret=started.client_secret, status=started.status, amount=amount)
 
 
-def _prime(info: Info, placed: Placed) -> None:
+def _prime(info: Info, placed: RedemptionResult) -> None:
     """A new order's lines are known and it has no shipment: spare the loaders' queries."""
     if placed.replayed or not placed.lines:
         return
@@ -113,7 +113,7 @@ class OrderMutations:
         actor = require_role(info, Role.MEMBER)
         services = info.context.services
         outcome = await attempt(
-            service.redeem(
+            redemption.redeem(
                 member_external_id=actor.subject,
                 request=_request(input),
                 now=info.context.now(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 from fulfilment.planning import Planner
 from models import sql
 from models.catalog import service as catalog
-from models.orders import service as orders
+from models.orders import redemption as orders
 from models.orders.rules import Address, LineRequest
 from tests.support.catalog import ADDRESS as ADDRESS_INPUT
 from tests.support.databases import target
@@ -101,28 +103,37 @@ async def test_redeeming_one_gift_takes_a_fixed_few_statements(api: GraphQLClien
 
 @pytest.mark.skipif(target() != "postgres", reason="plan caching is PostgreSQL's")
 async def test_the_order_is_written_on_generic_plans_in_its_own_transaction_only(
-    api: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+    api: GraphQLClient,
 ) -> None:
     """PostgreSQL plans the order's statement afresh each time unless its transaction asks for
     generic plans; the first read asks, and the setting ends with the transaction."""
     await gifts(1)
     await member_with_points("QC-G", 10_000)
-    modes: list[str] = []
-    connections: list[Any] = []
-    plans = orders._plans
+    seen: list[dict[str, Any]] = []
 
-    async def plans_noting_the_mode(draft: Any, planner: Any) -> Any:
-        rows = await sql.fetch("SELECT current_setting('plan_cache_mode') AS mode")
-        modes.append(rows[0]["mode"])
-        connections.append(sql._client()._connection._con)
-        return await plans(draft, planner)
+    class NotingTheMode(Planner):
+        """Plans inside the order's transaction, after its first read: notes the mode there
+        and the backend it runs on."""
 
-    monkeypatch.setattr(orders, "_plans", plans_noting_the_mode)
+        async def plan(self, quantities: Mapping[int, int], *, now: datetime) -> Any:
+            seen.extend(await sql.fetch(MODE_AND_BACKEND))
+            return await super().plan(quantities, now=now)
+
     request = orders.RedeemRequest("g1", [LineRequest("G000", 1)], ADDRESS)
     placed = await orders.redeem(
-        member_external_id="QC-G", request=request, now=datetime.now(UTC), planner=Planner()
+        member_external_id="QC-G", request=request, now=datetime.now(UTC), planner=NotingTheMode()
     )
     assert not placed.replayed
-    assert modes == ["force_generic_plan"]
-    # The order's pool connection, back in the pool, plans as configured again.
-    assert await connections[0].fetchval("SELECT current_setting('plan_cache_mode')") == "auto"
+    assert [row["mode"] for row in seen] == ["force_generic_plan"]
+    # The order's pool connection, back in the pool, plans as configured again: enough
+    # requests at once to take every connection of the pool show it among them.
+    after = await asyncio.gather(
+        *(sql.fetch(f"{MODE_AND_BACKEND}, pg_sleep(0.05)") for _ in range(POOL))
+    )
+    modes = {row["pid"]: row["mode"] for rows in after for row in rows}
+    assert modes[seen[0]["pid"]] == "auto"
+    assert set(modes.values()) == {"auto"}
+
+
+MODE_AND_BACKEND = "SELECT current_setting('plan_cache_mode') AS mode, pg_backend_pid() AS pid"
+POOL = 30  # the test database's pool (tests/support/databases.py)

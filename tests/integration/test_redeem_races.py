@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -15,7 +15,7 @@ from models import sql
 from models.actors import Actor, Role
 from models.catalog.models import Stock
 from models.errors import DomainError
-from models.orders import rules, service
+from models.orders import redemption, rules
 from models.orders.lifecycle import cancel
 from models.orders.models import Order, OrderStatus
 from models.orders.rules import Address, LineRequest
@@ -49,10 +49,15 @@ async def bounded(
     return await asyncio.gather(*(one(call) for call in calls))
 
 
-def redeem(member: str, key: str, *lines: tuple[str, int]) -> Callable[[], Awaitable[Any]]:
-    request = service.RedeemRequest(key, [LineRequest(s, q) for s, q in lines], ADDRESS)
-    return lambda: service.redeem(
-        member_external_id=member, request=request, now=datetime.now(UTC), planner=Planner()
+def redeem(
+    member: str, key: str, *lines: tuple[str, int], planner: Planner | None = None
+) -> Callable[[], Awaitable[Any]]:
+    request = redemption.RedeemRequest(key, [LineRequest(s, q) for s, q in lines], ADDRESS)
+    return lambda: redemption.redeem(
+        member_external_id=member,
+        request=request,
+        now=datetime.now(UTC),
+        planner=planner or Planner(),
     )
 
 
@@ -133,24 +138,27 @@ async def test_a_twin_that_commits_while_the_order_waits_for_the_account_is_the_
     await small_mall(api)
     await member_with_points("R-TWIN", 50_000)
     outside = contextvars.copy_context()  # no transaction: the request runs on its own
-    plans, drawn = service._plans, []
-    late: list[asyncio.Task[service.Placed]] = []
+    drawn: list[str] = []
+    late: list[asyncio.Task[redemption.RedemptionResult]] = []
+    redeem_late = redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))
 
-    async def plans_holding_the_account(draft: Any, planner: Any) -> Any:
-        if not late:  # the twin, holding the account, lets the request in to wait for it
-            late.append(asyncio.create_task(redeem_late(), context=outside))
-            await waiting_in_a_first_read()
-        return await plans(draft, planner)
+    class HoldingTheAccount(Planner):
+        """The twin's planner: it plans while its transaction holds the account, and lets
+        the late request in to wait for it first."""
+
+        async def plan(self, quantities: Mapping[int, int], *, now: datetime) -> Any:
+            if not late:
+                late.append(asyncio.create_task(redeem_late(), context=outside))
+                await waiting_in_a_first_read()
+            return await super().plan(quantities, now=now)
 
     def draw(now: datetime) -> str:
         drawn.append(number_of(now))
         return drawn[-1]
 
     number_of = rules.new_order_number
-    redeem_late = redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))
-    monkeypatch.setattr(service, "_plans", plans_holding_the_account)
     monkeypatch.setattr(rules, "new_order_number", draw)
-    twin = await redeem("R-TWIN", "same-tap", ("EL-PB10K", 1))()
+    twin = await redeem("R-TWIN", "same-tap", ("EL-PB10K", 1), planner=HoldingTheAccount())()
     placed = await late[0]
     assert not twin.replayed
     assert placed.replayed

@@ -14,7 +14,7 @@ from fulfilment.models import ShipDay
 from fulfilment.planning import Planner
 from models.catalog.models import Stock
 from models.errors import OutOfStock
-from models.orders import service
+from models.orders import redemption
 from models.orders.models import Order
 from models.orders.ports import Booking
 from models.orders.rules import LineRequest
@@ -142,8 +142,8 @@ async def test_an_order_whose_planned_day_filled_meanwhile_ships_on_the_day_it_b
     await stock(api, "ONE-G", "ONE", 5)
     await member_with_points("STALE1", 10_000)
     planner = FillsThePlannedDay()
-    request = service.RedeemRequest("stale", [LineRequest("ONE-G", 1)], ADDRESS)
-    placed = await service.redeem(
+    request = redemption.RedeemRequest("stale", [LineRequest("ONE-G", 1)], ADDRESS)
+    placed = await redemption.redeem(
         member_external_id="STALE1", request=request, now=datetime.now(UTC), planner=planner
     )
     planned = planner.planned[0]
@@ -182,8 +182,8 @@ async def test_an_order_whose_planned_warehouse_sold_out_meanwhile_ships_from_th
     await stock(api, "TWO-G", "SMALL", 3)
     await member_with_points("STALE2", 10_000)
     planner = EmptiesThePlannedWarehouse()
-    request = service.RedeemRequest("stale2", [LineRequest("TWO-G", 2)], ADDRESS)
-    placed = await service.redeem(
+    request = redemption.RedeemRequest("stale2", [LineRequest("TWO-G", 2)], ADDRESS)
+    placed = await redemption.redeem(
         member_external_id="STALE2", request=request, now=datetime.now(UTC), planner=planner
     )
     assert planner.planned == ["BIG"]
@@ -204,9 +204,9 @@ async def test_an_order_whose_only_warehouse_sold_out_meanwhile_takes_nothing(
     await stock(api, "LAST-G", "LAST", 1)
     await member_with_points("STALE3", 10_000)
     before = await points_of(api, "STALE3")
-    request = service.RedeemRequest("stale3", [LineRequest("LAST-G", 1)], ADDRESS)
+    request = redemption.RedeemRequest("stale3", [LineRequest("LAST-G", 1)], ADDRESS)
     with pytest.raises(OutOfStock, match="sold out while ordering"):
-        await service.redeem(
+        await redemption.redeem(
             member_external_id="STALE3",
             request=request,
             now=datetime.now(UTC),

@@ -15,7 +15,7 @@ from strawberry import relay
 from fulfilment.planning import Planner
 from models.catalog.models import Warehouse
 from models.members.models import Member
-from models.orders import service
+from models.orders import redemption
 from models.orders.models import Order
 from models.orders.rules import Address, LineRequest
 from models.points.models import PointsEntry
@@ -83,9 +83,9 @@ async def build_world(api: GraphQLClient) -> World:
 
 
 async def place(member: str, key: str, sku: str, address: Address) -> Order:
-    """A confirmed order of one `sku`, placed through the orders service."""
-    request = service.RedeemRequest(key, [LineRequest(sku, 1)], address)
-    placed = await service.redeem(
+    """A confirmed order of one `sku`, placed through the redemption."""
+    request = redemption.RedeemRequest(key, [LineRequest(sku, 1)], address)
+    placed = await redemption.redeem(
         member_external_id=member, request=request, now=datetime.now(UTC), planner=Planner()
     )
     return placed.order

@@ -1,4 +1,4 @@
-"""Orders ready for the warehouse, placed through the orders service at a chosen `now`."""
+"""Orders ready for the warehouse, placed through the redemption at a chosen `now`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from fulfilment import shipments
 from fulfilment.planning import Planner
 from models.actors import Actor, Role
-from models.orders import lifecycle, service
+from models.orders import lifecycle, redemption
 from models.orders.models import Order, OrderStatus
 from models.orders.ports import PaymentRequest, PaymentStarter, StartedPayment
 from models.orders.rules import Address, LineRequest
@@ -27,8 +27,8 @@ async def place(
     payments: PaymentStarter | None = None,
 ) -> Order:
     """A placed order (CONFIRMED for points only), as if redeemed at `now`."""
-    request = service.RedeemRequest(key, [LineRequest(s, q) for s, q in lines], ADDRESS)
-    placed = await service.redeem(
+    request = redemption.RedeemRequest(key, [LineRequest(s, q) for s, q in lines], ADDRESS)
+    placed = await redemption.redeem(
         member_external_id=member,
         request=request,
         now=now or datetime.now(UTC),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from models.orders import service
+from models.orders import redemption
 
 
 async def _most_at_once(tasks: int) -> int:
@@ -12,7 +12,7 @@ async def _most_at_once(tasks: int) -> int:
 
     async def place() -> None:
         nonlocal inside, most
-        async with service.placing_gate():
+        async with redemption.placing_gate():
             inside += 1
             most = max(most, inside)
             await asyncio.sleep(0.001)
@@ -23,11 +23,13 @@ async def _most_at_once(tasks: int) -> int:
 
 
 def test_many_redemptions_pass_the_gate_a_few_at_a_time() -> None:
-    assert asyncio.run(_most_at_once(5 * service.PLACING_AT_ONCE)) == service.PLACING_AT_ONCE
+    assert asyncio.run(_most_at_once(5 * redemption.PLACING_AT_ONCE)) == redemption.PLACING_AT_ONCE
 
 
 def test_each_event_loop_has_its_own_gate() -> None:
     # A semaphore that made a task wait belongs to that loop; a second loop (another test,
     # another server in the same process) must get a gate of its own, not a RuntimeError.
     for _ in range(2):
-        assert asyncio.run(_most_at_once(3 * service.PLACING_AT_ONCE)) == service.PLACING_AT_ONCE
+        assert (
+            asyncio.run(_most_at_once(3 * redemption.PLACING_AT_ONCE)) == redemption.PLACING_AT_ONCE
+        )
