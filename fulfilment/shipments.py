@@ -37,9 +37,7 @@ async def ship(
         order = await lifecycle.locked_order(number=number, actor=actor)
         check_move(order.status, OrderStatus.SHIPPED)
         await _create_shipment(order, carrier=carrier, tracking=tracking, now=now)
-        order.status = OrderStatus.SHIPPED
-        order.shipped_at = now
-        await order.save(update_fields=["status", "shipped_at", "updated_at"])
+        await lifecycle.move(order, OrderStatus.SHIPPED, at=now)
         if order.warehouse_id is not None:
             await stock.ship(
                 warehouse_id=order.warehouse_id,

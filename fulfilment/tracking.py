@@ -19,7 +19,6 @@ from models.errors import NotFound
 from models.events import ORDERS, announce
 from models.orders import lifecycle
 from models.orders.models import Order, OrderStatus
-from models.orders.rules import check_move
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,4 @@ async def _settle(shipment: Shipment, order: Order, scan: rules.Scan) -> None:
     shipment.status = ShipmentStatus(latest or shipment.status)
     await shipment.save(update_fields=["status", "updated_at"])
     if scan.status == ShipmentStatus.DELIVERED and order.status is OrderStatus.SHIPPED:
-        check_move(order.status, OrderStatus.DELIVERED)
-        order.status = OrderStatus.DELIVERED
-        order.delivered_at = scan.occurred_at
-        await order.save(update_fields=["status", "delivered_at", "updated_at"])
+        await lifecycle.move(order, OrderStatus.DELIVERED, at=scan.occurred_at)

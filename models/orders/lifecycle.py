@@ -1,8 +1,10 @@
-"""Moving placed orders: cancellation, and the warehouse's status steps."""
+"""Moving placed orders: cancellation, the warehouse's status steps, and `move`, the one
+write of an order's status (shipping, delivery and payment move orders through it too)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from tortoise.transactions import in_transaction
@@ -94,10 +96,8 @@ async def release_everything(
         await stock.release(warehouse_id=order.warehouse_id, quantities=await quantities(order))
     await planner.release(order)
     await planner.unwatch(order)
-    order.status = OrderStatus.CANCELLED
-    order.cancelled_at = now
     order.cancel_reason = reason[:200]
-    await order.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    await move(order, OrderStatus.CANCELLED, at=now, also=("cancel_reason",))
     await announce(ORDERS, order.number)
 
 
@@ -107,8 +107,29 @@ async def advance(*, number: str, to: OrderStatus, actor: Actor, now: datetime) 
         raise NotFound(f"no order {number!r}", field="order_number")
     async with in_transaction():
         order = await locked_order(number=number, actor=actor)
-        rules.check_move(order.status, to)
-        order.status = to
-        await order.save(update_fields=["status", "updated_at"])
+        await move(order, to, at=now)
         await announce(ORDERS, order.number)
     return order
+
+
+# The moment each status records, where it records one.
+STAMPED = {
+    OrderStatus.CONFIRMED: "confirmed_at",
+    OrderStatus.SHIPPED: "shipped_at",
+    OrderStatus.DELIVERED: "delivered_at",
+    OrderStatus.CANCELLED: "cancelled_at",
+}
+
+
+async def move(order: Order, to: OrderStatus, *, at: datetime, also: Sequence[str] = ()) -> None:
+    """Move an order the caller has locked one step of the status machine, in the caller's
+    transaction, recording when (`at`) where the status has a moment; `also`: other
+    fields of the order the caller set for this step. Raises InvalidTransition."""
+    rules.check_move(order.status, to)
+    order.status = to
+    changed = ["status", "updated_at", *also]
+    stamp = STAMPED.get(to)
+    if stamp is not None:
+        setattr(order, stamp, at)
+        changed.append(stamp)
+    await order.save(update_fields=changed)

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from models.errors import PaymentUnavailable
 from models.events import ORDERS, announce
+from models.orders import lifecycle
 from models.orders.lifecycle import release_everything
 from models.orders.models import Order, OrderStatus
 from models.orders.ports import PaymentStarter, ShipPlanner
@@ -102,10 +103,8 @@ async def _confirm(order: Order, *, now: datetime, planner: ShipPlanner, within:
     """The hold becomes a REDEEM and the order's promise starts now."""
     await points.lock_account(member_id=order.member_id)
     await points.capture_hold(order_number=order.number, now=now)
-    order.status = OrderStatus.CONFIRMED
-    order.confirmed_at = now
     order.ship_by = now + within
-    await order.save(update_fields=["status", "confirmed_at", "ship_by", "updated_at"])
+    await lifecycle.move(order, OrderStatus.CONFIRMED, at=now, also=("ship_by",))
     await planner.watch(order, now=now)
     await announce(ORDERS, order.number)
 
