@@ -16,8 +16,8 @@ from models.actors import Actor, Role
 MAX_SUBJECT_LENGTH = 64
 MAX_WAREHOUSE_CODE_LENGTH = 32
 # Tokens whose signature and claims were checked, remembered by each verifier (a few MB at
-# most): a member's app sends its token with every request, and checking it again cost 7 %
-# of a redemption's server time (benchmarks/PROFILES.md).
+# most): a member's app sends its token with every request, and checking it again each time
+# was a visible share of a redemption's server time (benchmarks/PROFILES.md).
 REMEMBERED_TOKENS = 16_384
 
 

@@ -1,9 +1,9 @@
-"""Hand-written statements for the hot paths, the same text on PostgreSQL and SQLite.
+"""Running hand-written statements, the same text on PostgreSQL and SQLite.
 
-The redemption runs a dozen statements per order; built by the ORM, building them cost
-more CPU than PostgreSQL spent running them (benchmarks/PROFILES.md). The hot ones are
-written here once, with PostgreSQL's numbered placeholders (`$1`, `$2`, ...); on SQLite
-they become `?1`, `?2`, ..., which SQLite binds by the same numbers. Row locks (`FOR
+The hot paths write their statements by hand (built by the ORM, building them cost more CPU
+than PostgreSQL spent running them: benchmarks/PROFILES.md), each in the module that owns
+the table it writes. They use PostgreSQL's numbered placeholders (`$1`, `$2`, ...); on
+SQLite they become `?1`, `?2`, ..., which SQLite binds by the same numbers. Row locks (`FOR
 UPDATE`) exist only on PostgreSQL: SQLite's transactions take the whole database when
 they begin (`api/sqlite.py`), so the SQLite form of a statement drops the clause, and
 drops the casts PostgreSQL needs on a placeholder (`$3::timestamptz`), which SQLite does

@@ -1,6 +1,7 @@
-"""Order reads: a member's orders, one order for whoever may see it, lines for loaders."""
+"""Order reads: a member's orders, one order for whoever may see it, lines for loaders.
 
-# `may_see` is re-exported: who may see an order is who may act on it.
+Who may see an order is who may act on it (`lifecycle.may_act_on`, re-exported as
+`may_see`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,7 @@ from collections.abc import Sequence
 
 from models import validation
 from models.actors import Actor
-from models.members.models import Member
 from models.orders.lifecycle import may_act_on as may_see
-
-__all__ = [
-    "lines_by_order_ids",
-    "may_see",
-    "member_of",
-    "member_orders",
-    "orders_by_ids",
-    "visible_order",
-]
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.paging import Page, SortKey, paginate
 
@@ -59,5 +50,4 @@ async def orders_by_ids(ids: Sequence[int]) -> list[Order | None]:
     return [found.get(i) for i in ids]
 
 
-async def member_of(actor: Actor) -> Member | None:
-    return await Member.get_or_none(external_id=actor.subject)
+__all__ = ["lines_by_order_ids", "may_see", "member_orders", "orders_by_ids", "visible_order"]
