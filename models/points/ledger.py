@@ -20,17 +20,24 @@ from models.errors import InvalidInput, NotFound
 from models.points import rules
 from models.points.models import EntryKind, LotDraw, PointsAccount, PointsEntry, PointsLot
 
-LOCK_ACCOUNT = "SELECT id FROM points_account WHERE member_id = $1 FOR UPDATE"
+
+def lock_text(*, member_id: str, also: str = "") -> str:
+    """The account of the member whose id is the SQL expression given, locked: returns its
+    id (no row: no account yet). `also`: more columns, computed as the lock is taken."""
+    extra = f", {also}" if also else ""
+    return (
+        f"SELECT a.id{extra} FROM points_account a WHERE a.member_id = {member_id} FOR UPDATE OF a"  # noqa: S608 (an expression of the caller's placeholders)
+    )
+
+
+LOCK_ACCOUNT = lock_text(member_id="$1")
 
 
 def lock_step(*, member_external_id: str, also: str = "") -> str:
     """`lock_account` as a step of another PostgreSQL statement, for the member whose
-    externalId is the SQL expression given: returns the account's id (no row: no account
-    yet). `also`: more columns of that row, computed as the lock is taken."""
-    extra = f", {also}" if also else ""
-    return f"""SELECT a.id{extra}
-    FROM points_account a JOIN member am ON am.id = a.member_id
-    WHERE am.external_id = {member_external_id} FOR UPDATE OF a"""  # noqa: S608 (an expression of the caller's placeholders)
+    externalId is the SQL expression given (see `lock_text`)."""
+    member = f"(SELECT m.id FROM member m WHERE m.external_id = {member_external_id})"  # noqa: S608
+    return lock_text(member_id=member, also=also)
 
 
 async def lock_account(*, member_id: int) -> None:

@@ -120,7 +120,7 @@ async def waiting_in_a_first_read() -> None:
         waiting = await sql.fetch(
             "SELECT count(*) AS n FROM pg_stat_activity "
             "WHERE datname = current_database() AND wait_event_type = 'Lock' "
-            "AND query LIKE '%FOR UPDATE OF a%'"
+            "AND query LIKE '%AS replay_fingerprint%'"
         )
         if waiting[0]["n"]:
             return
