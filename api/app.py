@@ -25,9 +25,9 @@ from api.outage import DatabaseOutageMiddleware
 from api.settings import Settings, load_settings
 from api.webhooks.carrier import carrier_webhook
 from api.webhooks.stripe import stripe_webhook
-from fulfilment.notify import listening
 from fulfilment.planning import Planner
 from models.events import CATALOG, LOCAL, ORDERS
+from models.events.listener import listening
 from models.payments.gateway import StripeGateway
 from schema.context import Services
 from schema.ratelimit import WriteLimit
