@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -267,6 +267,7 @@ def worker(once: bool, at: str | None, metrics_port: int) -> None:
 @click.option("--start", default=None, help="First day of demand, YYYY-MM-DD (default: today).")
 def simulate(days: int, orders_per_day: int, specs: tuple[str, ...], start: str | None) -> None:
     """Replay demand against warehouse capacity, with and without the admission rule."""
+    from api.wiring import planner_of
     from fulfilment import simulate as sim
 
     settings = load_settings()
@@ -281,7 +282,7 @@ def simulate(days: int, orders_per_day: int, specs: tuple[str, ...], start: str 
         days=days,
         orders_per_day=orders_per_day,
     )
-    outcomes = sim.simulate(warehouses, demand, within=timedelta(days=settings.ship_within_days))
+    outcomes = sim.simulate(warehouses, demand, within=planner_of(settings).within)
     click.echo(sim.report(warehouses, demand, outcomes))
 
 

@@ -12,14 +12,13 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from prometheus_client import Counter, Histogram
 
 from api.settings import Settings
-from fulfilment.planning import Planner
-from fulfilment.sweeper import SweepPolicy, SweepSummary, sweep
-from models.payments.gateway import StripeGateway
+from api.wiring import gateway_of, planner_of, policy_of
+from fulfilment.sweeper import SweepSummary, sweep
 
 log = logging.getLogger("pointsmall.worker")
 SWEPT = Counter("pointsmall_sweeper_actions_total", "What sweeper passes did, by step.", ["step"])
@@ -35,27 +34,9 @@ def record(summary: SweepSummary) -> None:
         SWEPT.labels(step).inc(getattr(summary, step))
 
 
-def planner_of(settings: Settings) -> Planner:
-    return Planner(
-        within=timedelta(days=settings.ship_within_days),
-        at_risk=timedelta(hours=settings.at_risk_hours),
-    )
-
-
-def policy_of(settings: Settings) -> SweepPolicy:
-    return SweepPolicy(
-        compensation_rate=settings.compensation_rate,
-        payment_timeout=timedelta(minutes=settings.payment_timeout_minutes),
-    )
-
-
 async def run_once(settings: Settings, *, now: datetime) -> SweepSummary:
     """One sweeper pass at `now` (Tortoise must be connected)."""
-    gateway = StripeGateway(
-        api_key=settings.stripe_api_key,
-        api_base=settings.stripe_api_base,
-        timeout_seconds=settings.stripe_timeout_seconds,
-    )
+    gateway = gateway_of(settings)
     try:
         return await sweep(
             now=now, planner=planner_of(settings), policy=policy_of(settings), gateway=gateway
