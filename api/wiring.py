@@ -7,11 +7,12 @@ and another to the worker.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from api.settings import Settings
 from fulfilment.planning import Planner
-from fulfilment.sweeper import SweepPolicy
 from models.payments.gateway import StripeGateway
 
 
@@ -30,6 +31,16 @@ def gateway_of(settings: Settings) -> StripeGateway:
         api_base=settings.stripe_api_base,
         timeout_seconds=settings.stripe_timeout_seconds,
     )
+
+
+@dataclass(frozen=True)
+class SweepPolicy:
+    """What the worker's jobs are told besides their adapters; `batch` is the rows (orders,
+    alerts) one transaction of a job takes, and ten times as many due points lots."""
+
+    compensation_rate: Decimal = Decimal("0.10")
+    payment_timeout: timedelta = timedelta(minutes=30)
+    batch: int = 100
 
 
 def policy_of(settings: Settings) -> SweepPolicy:

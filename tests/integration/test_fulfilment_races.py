@@ -9,9 +9,10 @@ import pytest
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from api.wiring import SweepPolicy
+from api.worker import sweep
 from fulfilment.models import Alert, AlertKind, ShipDay
 from fulfilment.planning import Planner
-from fulfilment.sweeper import SweepPolicy, sweep
 from models.errors import DomainError
 from models.events import LOCAL, ORDERS, RESYNC, announce
 from models.events.listener import listening

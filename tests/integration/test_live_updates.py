@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest_asyncio
 
+from api.wiring import SweepPolicy
+from api.worker import sweep
 from fulfilment import rules, shipments, tracking
 from fulfilment.planning import Planner
-from fulfilment.sweeper import SweepPolicy, sweep
 from models.actors import Actor, Role
 from models.events import ALERTS, LOCAL, ORDERS
 from models.events.listener import listening
