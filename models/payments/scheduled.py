@@ -22,8 +22,6 @@ from models.orders.models import Order, OrderStatus
 from models.orders.ports import PaymentStarter, ShipPlanner
 from models.payments.settlement import settle_pending
 
-BATCH = 100
-
 
 def jobs(
     *, planner: ShipPlanner, gateway: PaymentStarter | None, timeout: timedelta, batch: int
@@ -48,7 +46,7 @@ def jobs(
 
 
 async def cancel_unpaid(
-    *, now: datetime, older_than: timedelta, planner: ShipPlanner, batch: int = BATCH
+    *, now: datetime, older_than: timedelta, planner: ShipPlanner, batch: int = 100
 ) -> list[str]:
     """Cancel orders awaiting payment since before `now - older_than`; returns their numbers."""
     cutoff, cancelled, busy = now - older_than, list[str](), set[int]()

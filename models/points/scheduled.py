@@ -11,8 +11,6 @@ from datetime import datetime
 from models.jobs import Job
 from models.points.expiry import expire_due
 
-BATCH = 1000
-
 
 def jobs(*, batch: int) -> list[Job]:
     """The points' jobs: expiry, up to `batch` due lots a transaction."""
@@ -23,7 +21,7 @@ def jobs(*, batch: int) -> list[Job]:
     return [Job("points expiry", {"expired_lots": "expired lots"}, expiry)]
 
 
-async def expire_points(*, now: datetime, batch: int = BATCH) -> int:
+async def expire_points(*, now: datetime, batch: int = 1000) -> int:
     """Expire every due points lot; returns the lots settled."""
     settled = 0
     while (count := await expire_due(now=now, limit=batch)) > 0:
