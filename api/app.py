@@ -6,7 +6,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,9 +24,9 @@ from api.outage import DatabaseOutageMiddleware
 from api.settings import Settings, load_settings
 from api.webhooks.carrier import carrier_webhook
 from api.webhooks.stripe import stripe_webhook
-from fulfilment.notify import listening
-from fulfilment.planning import Planner
+from api.wiring import gateway_of, planner_of
 from models.events import CATALOG, LOCAL, ORDERS
+from models.events.listener import listening
 from models.payments.gateway import StripeGateway
 from schema.context import Services
 from schema.ratelimit import WriteLimit
@@ -57,10 +56,7 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
             if settings.rate_limit_per_minute > 0
             else None
         ),
-        planner=Planner(
-            within=timedelta(days=settings.ship_within_days),
-            at_risk=timedelta(hours=settings.at_risk_hours),
-        ),
+        planner=planner_of(settings),
     )
 
 
@@ -120,11 +116,7 @@ def create_app(
             "RATE_LIMIT_STORAGE is in memory: each process counts on its own, and the sweep "
             "of expired counts grows with the members writing; use redis:// in production"
         )
-    gateway = StripeGateway(
-        api_key=settings.stripe_api_key,
-        api_base=settings.stripe_api_base,
-        timeout_seconds=settings.stripe_timeout_seconds,
-    )
+    gateway = gateway_of(settings)
     services = build_services(settings, gateway)
     schema = build_schema(
         Limits(

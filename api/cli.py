@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -201,17 +201,11 @@ def audit() -> None:
 @click.option("--now", "at", default=None, help="ISO 8601 instant with a zone (default: now).")
 def expire_points(at: str | None) -> None:
     """Expire the unheld points of every lot due at --now, in passes, until none is left."""
-    from models.points.service import expire_due
+    from models.points.scheduled import expire_points as expire
 
     now = _instant(at) if at else datetime.now(UTC)
-
-    async def work() -> int:
-        settled = 0
-        while handled := await expire_due(now=now):
-            settled += handled
-        return settled
-
-    click.echo(f"settled {run_with_database(work)} due lots as of {now.isoformat()}")
+    settled = run_with_database(lambda: expire(now=now))
+    click.echo(f"settled {settled} due lots as of {now.isoformat()}")
 
 
 def _instant(text: str) -> datetime:
@@ -231,7 +225,8 @@ def _instant(text: str) -> datetime:
     "--metrics-port", default=0, show_default=True, help="Serve the worker's /metrics on this port."
 )
 def worker(once: bool, at: str | None, metrics_port: int) -> None:
-    """Run the sweeper: alerts, compensations, point expiry, unpaid orders (SIGTERM stops)."""
+    """Run every domain's periodic jobs: alerts, compensations, point expiry, unpaid orders,
+    missed refunds (SIGTERM stops)."""
     from api.worker import run_forever, run_once
 
     settings = load_settings()
@@ -267,6 +262,7 @@ def worker(once: bool, at: str | None, metrics_port: int) -> None:
 @click.option("--start", default=None, help="First day of demand, YYYY-MM-DD (default: today).")
 def simulate(days: int, orders_per_day: int, specs: tuple[str, ...], start: str | None) -> None:
     """Replay demand against warehouse capacity, with and without the admission rule."""
+    from api.wiring import planner_of
     from fulfilment import simulate as sim
 
     settings = load_settings()
@@ -281,7 +277,7 @@ def simulate(days: int, orders_per_day: int, specs: tuple[str, ...], start: str 
         days=days,
         orders_per_day=orders_per_day,
     )
-    outcomes = sim.simulate(warehouses, demand, within=timedelta(days=settings.ship_within_days))
+    outcomes = sim.simulate(warehouses, demand, within=planner_of(settings).within)
     click.echo(sim.report(warehouses, demand, outcomes))
 
 

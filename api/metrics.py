@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from tortoise import connections
 
-from fulfilment.sweeper import sweeper_lag
+from fulfilment.scheduled import sweeper_lag
 
 
 class DatabasePool(Collector):

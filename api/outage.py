@@ -2,7 +2,8 @@
 
 GraphQL maps the outage itself (`SERVICE_UNAVAILABLE`, in `schema/errors.py`); this covers
 the plain routes, above all the webhooks: Stripe and the carriers retry a 503 later, and an
-operator's dashboard tells an outage from a bug.
+operator's dashboard tells an outage from a bug. Both ask `models.database_outage` whether
+an exception is an outage.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schema.errors import database_unavailable
+from models.database_outage import database_unavailable
 
 log = logging.getLogger("pointsmall.outage")
 RETRY_AFTER_SECONDS = "5"

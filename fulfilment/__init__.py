@@ -1,3 +1,3 @@
 """
-The seven-day promise: calendars, planning, the work queue, shipments and tracking, the sweeper.
+The seven-day promise: calendars, planning, the work queue, shipments and tracking, alerts.
 """

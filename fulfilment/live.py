@@ -1,7 +1,7 @@
 """Live streams for subscriptions: an order each time it changes, a warehouse's alerts.
 
-Both listen to this process's bus (`models.events.LOCAL`, which `fulfilment.notify` feeds
-from PostgreSQL) from before their first read, so no change between the check and the
+Both listen to this process's bus (`models.events.LOCAL`, which `models.events.listener`
+feeds from PostgreSQL) from before their first read, so no change between the check and the
 first notice is missed. A notice carries only an id: each one is answered with rows read
 fresh from the database, and a notice that finds nothing new yields nothing. `RESYNC`
 (notices may have been lost) is answered like a notice about everything followed.

@@ -14,6 +14,7 @@ from models import validation
 from models.catalog.models import Warehouse
 from models.errors import NotFound
 from models.orders.models import Order, OrderStatus
+from models.orders.rules import OPEN_STATUSES
 from models.paging import (
     Page,
     SortKey,
@@ -42,7 +43,7 @@ async def work_queue(
         raise NotFound(f"no warehouse {warehouse_code!r}", field="warehouse_code")
     query = Order.filter(
         warehouse_id=warehouse.id,
-        status__in=list(statuses or rules.QUEUE_STATUSES),
+        status__in=sorted(statuses or OPEN_STATUSES),
         ship_by__isnull=False,
     )
     total = await query.count()

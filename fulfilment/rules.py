@@ -12,10 +12,7 @@ from fulfilment import calendar
 from fulfilment.models import ShipmentStatus
 from models import validation
 from models.errors import InvalidInput
-from models.orders.models import OrderStatus
 
-QUEUE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.PICKING, OrderStatus.PACKED)
-SHIPPED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})
 SCAN_STATUSES = frozenset(
     {
         ShipmentStatus.IN_TRANSIT,

@@ -2,21 +2,22 @@
 
 One aggregate statement over the orders confirmed in the window (the
 `(warehouse_id, confirmed_at)` index), so the report stays fast with millions of orders.
-PostgreSQL has `percentile_cont`; on SQLite the same interpolated percentiles come from
-window functions over the hours-to-ship of the shipped orders.
+Its counts (confirmed, shipped, on time, open at risk, open breached) are written once for
+both databases. Only the percentiles differ: PostgreSQL has `percentile_cont`; on SQLite
+the same interpolated percentiles come from window functions over the hours-to-ship of the
+shipped orders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from tortoise import connections
-
 from fulfilment import rules
-from models import validation
+from models import sql, validation
 from models.actors import Actor, Role
 from models.catalog.models import Warehouse
 from models.errors import InvalidInput, NotFound
@@ -54,14 +55,14 @@ async def sla_report(
     warehouse_ids = await _warehouses(actor, warehouse_code)
     if warehouse_ids == []:
         return SlaReport(0, 0, 0, None, None, None, 0, 0)
-    utc = [t.astimezone(UTC) for t in (start, end, now, now + at_risk)]
-    connection = connections.get("default")
-    if connection.capabilities.dialect == "postgres":
-        sql, params = _postgres(utc, warehouse_ids)
-    else:
-        sql, params = _sqlite(utc, warehouse_ids)
-    row = (await connection.execute_query_dict(sql, params))[0]
-    return _report(row)
+    start, end, now = (t.astimezone(UTC) for t in (start, end, now))
+    statement = _statement(
+        postgres=sql.on_postgres(),
+        warehouses=None if warehouse_ids is None else len(warehouse_ids),
+    )
+    # The values in the order `_statement` numbers them.
+    rows = await sql.fetch(statement, start, end, now, now + at_risk, *_OPEN, *warehouse_ids or ())
+    return _report(rows[0])
 
 
 async def _warehouses(actor: Actor, code: str | None) -> list[int] | None:
@@ -97,60 +98,77 @@ def _hours(value: object) -> float | None:
     return None if value is None else round(float(str(value)), 2)
 
 
-def _postgres(times: list[datetime], warehouse_ids: list[int] | None) -> tuple[str, list[Any]]:
-    hours = "EXTRACT(EPOCH FROM (shipped_at - confirmed_at)) / 3600.0"
-    where = "confirmed_at >= $1 AND confirmed_at < $2"
-    params: list[Any] = [*times, _OPEN]
-    if warehouse_ids is not None:
-        where += " AND warehouse_id = ANY($6)"
-        params.append(warehouse_ids)
-    sql = f"""
+@lru_cache(maxsize=64)
+def _statement(*, postgres: bool, warehouses: int | None) -> str:
+    """The report's statement for a dialect and a number of warehouses (None: all)."""
+    first_warehouse = 5 + len(_OPEN)
+    return _report_sql(
+        start="$1",
+        end="$2",
+        now="$3",
+        risk_until="$4",
+        open_statuses=sql.listed(len(_OPEN), first=5),
+        warehouses=None if warehouses is None else sql.listed(warehouses, first=first_warehouse),
+        ranked="" if postgres else _RANKED,
+        percentile=_percentile_cont if postgres else _ranked_percentile,
+    )
+
+
+def _report_sql(
+    *,
+    start: str,
+    end: str,
+    now: str,
+    risk_until: str,
+    open_statuses: str,
+    warehouses: str | None,
+    ranked: str,
+    percentile: Callable[[float], str],
+) -> str:
+    """The rules of the report, once, over the placeholders named.
+
+    At risk: open, deadline still ahead but sooner than the threshold; breached: open, at or
+    past the deadline (the two are disjoint, as in `fulfilment.calendar`).
+    """
+    in_warehouses = "" if warehouses is None else f" AND warehouse_id IN ({warehouses})"
+    return f"""
+        WITH base AS (
+            SELECT status, confirmed_at, ship_by, shipped_at FROM redemption_order
+            WHERE confirmed_at >= {start} AND confirmed_at < {end}{in_warehouses}
+        ){ranked}
         SELECT COUNT(*) AS confirmed,
                COUNT(shipped_at) AS shipped,
                COUNT(*) FILTER (WHERE shipped_at < ship_by) AS on_time,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY {hours}) AS median,
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY {hours}) AS p95,
                COUNT(*) FILTER (
-                   WHERE status = ANY($5) AND ship_by > $3 AND ship_by < $4) AS at_risk,
-               COUNT(*) FILTER (WHERE status = ANY($5) AND ship_by <= $3) AS breached
-        FROM redemption_order
-        WHERE {where}
-    """  # noqa: S608 -- only constant fragments are interpolated
-    return sql, params
+                   WHERE status IN ({open_statuses})
+                     AND ship_by > {now} AND ship_by < {risk_until}) AS at_risk,
+               COUNT(*) FILTER (
+                   WHERE status IN ({open_statuses}) AND ship_by <= {now}) AS breached,
+               {percentile(0.5)} AS median,
+               {percentile(0.95)} AS p95
+        FROM base
+    """  # noqa: S608 -- only constant fragments and placeholders are interpolated
 
 
-def _sqlite(times: list[datetime], warehouse_ids: list[int] | None) -> tuple[str, list[Any]]:
-    start, end, now, risk_until = times
-    where = "confirmed_at >= ? AND confirmed_at < ?"
-    params: list[Any] = [start, end]
-    if warehouse_ids is not None:
-        where += f" AND warehouse_id IN ({_marks(warehouse_ids)})"
-        params += warehouse_ids
-    statuses = _marks(_OPEN)
-    params += [*_OPEN, now, risk_until, *_OPEN, now]
-    sql = f"""
-        WITH base AS (
-            SELECT status, confirmed_at, ship_by, shipped_at FROM redemption_order WHERE {where}
-        ),
+def _percentile_cont(p: float) -> str:
+    """PostgreSQL: the percentile of the hours to ship (unshipped orders' nulls ignored)."""
+    hours = "EXTRACT(EPOCH FROM (shipped_at - confirmed_at)) / 3600.0"
+    return f"percentile_cont({p}) WITHIN GROUP (ORDER BY {hours})"
+
+
+# SQLite has no percentile_cont: the shipped orders' hours to ship, ranked, for
+# `_ranked_percentile`.
+_RANKED = """,
         ranked AS (
             SELECT h, ROW_NUMBER() OVER (ORDER BY h) - 1 AS i, COUNT(*) OVER () AS n
             FROM (SELECT (julianday(shipped_at) - julianday(confirmed_at)) * 24.0 AS h
                   FROM base WHERE shipped_at IS NOT NULL)
-        )
-        SELECT c.*,
-               (SELECT {_interpolated(0.5)} FROM ranked) AS median,
-               (SELECT {_interpolated(0.95)} FROM ranked) AS p95
-        FROM (
-            SELECT COUNT(*) AS confirmed,
-                   COUNT(shipped_at) AS shipped,
-                   COUNT(*) FILTER (WHERE shipped_at < ship_by) AS on_time,
-                   COUNT(*) FILTER (
-                       WHERE status IN ({statuses}) AND ship_by > ? AND ship_by < ?) AS at_risk,
-                   COUNT(*) FILTER (WHERE status IN ({statuses}) AND ship_by <= ?) AS breached
-            FROM base
-        ) AS c
-    """  # noqa: S608 -- only constant fragments and placeholders are interpolated
-    return sql, params
+        )"""
+
+
+def _ranked_percentile(p: float) -> str:
+    """SQLite: percentile_cont(p) of the hours to ship, from `ranked`."""
+    return f"(SELECT {_interpolated(p)} FROM ranked)"  # noqa: S608 -- constant fragments
 
 
 def _interpolated(p: float) -> str:
@@ -162,7 +180,3 @@ def _interpolated(p: float) -> str:
         f"SUM(h * CASE WHEN i = {low} THEN 1 - {fraction} "
         f"WHEN i = {low} + 1 THEN {fraction} ELSE 0 END)"
     )
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)

@@ -5,76 +5,34 @@ anywhere else (a query argument, a permission) it becomes a top-level error whos
 `extensions.code` is the domain code. A request GraphQL itself refuses gets a code too:
 `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `BAD_USER_INPUT` (a variable's value).
 The database being unreachable (down, restarting, the connection cut; on SQLite, locked by
-another process past the busy timeout) is `SERVICE_UNAVAILABLE`: the transaction rolled
-back, and a retry (a redemption with the same idempotency key) is safe. Anything else
-unexpected is masked: the client sees `INTERNAL_SERVER_ERROR` and an `errorId`, and the
-log holds the traceback under that id.
+another process past the busy timeout: `models.database_outage` tells) is
+`SERVICE_UNAVAILABLE`: the transaction rolled back, and a retry (a redemption with the same
+idempotency key) is safe. Anything else unexpected is masked: the client sees
+`INTERNAL_SERVER_ERROR` and an `errorId`, and the log holds the traceback under that id.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import uuid
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-import asyncpg
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
-from tortoise.exceptions import DBConnectionError
 
 from models import errors as domain
+from models.database_outage import database_unavailable
 from schema.metrics import REFUSALS
 
 log = logging.getLogger("pointsmall.graphql")
 T = TypeVar("T")
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; please retry."
-
-# What the driver raises when PostgreSQL cannot be reached or drops the session: refused
-# or reset connections, a server starting up or shutting down, a backend terminated by an
-# administrator (`pg_terminate_backend`, a fast shutdown), no connection slots left.
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    DBConnectionError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.TooManyConnectionsError,
-)
-
-
-# SQLite's "database is locked" (SQLITE_BUSY) and "database table is locked" (SQLITE_LOCKED),
-# with their extended codes: another process held the write lock past the busy timeout.
-SQLITE_BUSY_OR_LOCKED = frozenset({5, 6})
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc`, or an exception it came from, says the database is out of reach.
-
-    The chain matters: a transaction whose connection was cut fails again in its rollback,
-    and that second error carries the first as its context. On SQLite a write lock still
-    held by another process after the busy timeout counts too: nothing was written, and a
-    retry a moment later succeeds.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, DATABASE_UNAVAILABLE):
-            return True
-        if isinstance(current, sqlite3.OperationalError) and (
-            getattr(current, "sqlite_errorcode", 0) & 0xFF in SQLITE_BUSY_OR_LOCKED
-        ):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
 
 
 @strawberry.enum(description="Stable codes of business failures; clients branch on these.")

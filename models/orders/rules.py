@@ -33,6 +33,8 @@ MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.DELIVERED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
 }
+# Confirmed and not yet handed to a carrier: the orders the seven-day promise still runs for
+# (the work queue's default, the at-risk and breach alerts, the SLA report's open counts).
 OPEN_STATUSES = frozenset({OrderStatus.CONFIRMED, OrderStatus.PICKING, OrderStatus.PACKED})
 
 

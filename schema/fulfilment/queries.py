@@ -10,11 +10,16 @@ import strawberry
 from fulfilment import queue, sla
 from models.actors import Role
 from models.orders.models import OrderStatus
+from models.orders.rules import OPEN_STATUSES
 from schema.context import Info
 from schema.fulfilment.types import SlaReportType
 from schema.orders.types import OrderType
 from schema.pagination import Connection, connection
 from schema.permissions import require_role, require_warehouse
+
+# The open statuses in the order an order moves through them: "Null: A, B and C."
+_OPEN = [status.value for status in OrderStatus if status in OPEN_STATUSES]
+OPEN_STATUSES_DESCRIPTION = f"Null: {', '.join(_OPEN[:-1])} and {_OPEN[-1]}."
 
 
 @strawberry.type
@@ -28,7 +33,7 @@ class FulfilmentQueries:
         after: str | None = None,
         status: Annotated[
             list[OrderStatus] | None,
-            strawberry.argument(description="Null: CONFIRMED, PICKING and PACKED."),
+            strawberry.argument(description=OPEN_STATUSES_DESCRIPTION),
         ] = None,
     ) -> Connection[OrderType]:
         require_warehouse(info, warehouse_code)

@@ -9,12 +9,13 @@ import pytest
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from api.wiring import SweepPolicy
+from api.worker import sweep
 from fulfilment.models import Alert, AlertKind, ShipDay
-from fulfilment.notify import listening
 from fulfilment.planning import Planner
-from fulfilment.sweeper import SweepPolicy, sweep
 from models.errors import DomainError
 from models.events import LOCAL, ORDERS, RESYNC, announce
+from models.events.listener import listening
 from models.orders.models import Order
 from models.points.audit import audit
 from models.points.models import EntryKind, PointsAccount, PointsEntry

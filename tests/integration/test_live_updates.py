@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest_asyncio
 
+from api.wiring import SweepPolicy
+from api.worker import sweep
 from fulfilment import rules, shipments, tracking
-from fulfilment.notify import listening
 from fulfilment.planning import Planner
-from fulfilment.sweeper import SweepPolicy, sweep
 from models.actors import Actor, Role
 from models.events import ALERTS, LOCAL, ORDERS
+from models.events.listener import listening
 from models.orders import lifecycle
 from models.orders.models import OrderStatus
 from tests.support.catalog import small_mall

@@ -251,8 +251,9 @@ async def test_unpaid_order_times_out_cancels_the_intent_and_releases_everything
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
+    from api.wiring import SweepPolicy
+    from api.worker import sweep
     from fulfilment.planning import Planner
-    from fulfilment.sweeper import SweepPolicy, sweep
     from models.payments.gateway import StripeGateway
 
     await cash_mall(api)
@@ -286,8 +287,9 @@ async def test_refund_missed_while_stripe_was_down_is_retried_by_the_sweeper(
 ) -> None:
     from datetime import UTC, datetime
 
+    from api.wiring import SweepPolicy
+    from api.worker import sweep
     from fulfilment.planning import Planner
-    from fulfilment.sweeper import SweepPolicy, sweep
     from models.payments.gateway import StripeGateway
 
     await cash_mall(api)

@@ -10,17 +10,18 @@ from typing import Any
 import pytest
 from tortoise.expressions import F
 
+from fulfilment import sla
 from fulfilment.models import ShipDay
 from fulfilment.planning import Planner
 from models.catalog.models import Stock
 from models.errors import OutOfStock
-from models.orders import redemption
-from models.orders.models import Order
+from models.orders import lifecycle, redemption
+from models.orders.models import Order, OrderStatus
 from models.orders.ports import Booking
 from models.orders.rules import LineRequest
 from tests.integration.test_redeem_api import points_of, redeem_input
 from tests.support.catalog import gift, small_mall, stock, warehouse
-from tests.support.fulfilment import ADDRESS, place, shipped
+from tests.support.fulfilment import ADDRESS, ADMIN, packed, place, shipped
 from tests.support.graphql import GraphQLClient, admin_token, member_token, staff_token
 from tests.support.members import member_with_points
 
@@ -89,6 +90,50 @@ async def test_the_sla_report_is_for_staff_of_the_warehouse_only(api: GraphQLCli
     assert unknown.error_codes == ["NOT_FOUND"]
     backwards = {"from": window["to"], "to": window["from"]}
     assert (await report(api, admin_token(), **backwards)).error_codes == ["INVALID_INPUT"]
+
+
+@pytest.mark.parametrize("warehouse_code", [None, "SH01"])
+async def test_the_sla_report_counts_an_order_at_its_deadline_as_breached_not_at_risk(
+    api: GraphQLClient, warehouse_code: str | None
+) -> None:
+    # Open and at risk: unshipped with less than `at_risk` left, strictly; breached: unshipped
+    # at or past `ship_by` (it can no longer ship before it). The same cases run on both
+    # databases, whose statements differ only in how they compute the percentiles.
+    await small_mall(api)
+    await member_with_points("SLA2", 500_000)
+    now = datetime.now(UTC).replace(microsecond=500_000)
+    at_risk, tick = timedelta(hours=48), timedelta(microseconds=1)
+    week = timedelta(days=7)
+
+    async def due(key: str, ship_by: datetime) -> Order:
+        order = await place("SLA2", key, ("EL-PB10K", 1), now=ship_by - week)
+        assert order.ship_by == ship_by
+        return order
+
+    await due("due-now", now)  # breached
+    await packed((await due("due-before", now - tick)).number)  # breached, PACKED
+    await due("just-in", now + tick)  # at risk
+    edge_in = await due("risk-edge-in", now + at_risk - tick)  # at risk, PICKING
+    await lifecycle.advance(number=edge_in.number, to=OrderStatus.PICKING, actor=ADMIN, now=now)
+    await due("risk-edge", now + at_risk)  # neither
+    late = await due("shipped-late", now - timedelta(hours=1))  # the window's first instant
+    await shipped(late.number, "SF-LATE", at=now - tick)  # neither: shipped
+    dropped = await due("cancelled", now - timedelta(minutes=1))
+    await lifecycle.cancel(number=dropped.number, actor=ADMIN, now=now, planner=Planner())
+    await due("after-the-window", now + week)  # confirmed at the window's end: not counted
+
+    found = await sla.sla_report(
+        actor=ADMIN,
+        warehouse_code=warehouse_code,
+        start=now - week - timedelta(hours=1),
+        end=now,
+        now=now,
+        at_risk=at_risk,
+    )
+
+    assert (found.open_breached, found.open_at_risk) == (2, 2)
+    assert (found.orders_confirmed, found.orders_shipped, found.shipped_on_time) == (7, 1, 0)
+    assert found.median_hours_to_ship == found.p95_hours_to_ship == 168.0 + 1.0
 
 
 async def test_a_redemption_is_refused_when_every_warehouse_day_is_full(

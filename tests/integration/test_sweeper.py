@@ -9,11 +9,13 @@ import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from api.wiring import SweepPolicy
+from api.worker import SweepSummary, sweep
 from fulfilment.models import Alert, AlertKind, Deadline, ShipDay
 from fulfilment.planning import Planner
-from fulfilment.sweeper import SweepPolicy, SweepSummary, cancel_unpaid, sweep
 from models.catalog.models import Stock
 from models.orders.models import Order, OrderStatus
+from models.payments.scheduled import cancel_unpaid
 from models.points import service as points
 from models.points.models import EntryKind, PointsAccount, PointsEntry
 from tests.support.catalog import gift, small_mall, stock

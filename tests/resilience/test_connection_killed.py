@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from fulfilment.notify import asyncpg_dsn
+from models.events.listener import asyncpg_dsn
 from models.points.audit import audit
 from tests.fakes.stripe_server import StripeFake
 from tests.resilience.invariants import broken_invariants, footprint

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.settings import DEV_STRIPE_API_KEY
-from fulfilment.sweeper import compensate_breaches, raise_alerts
+from fulfilment.scheduled import compensate_breaches, raise_alerts
 from models.payments.gateway import StripeGateway
 from models.payments.settlement import settle_pending
 from models.points.audit import audit

@@ -21,7 +21,8 @@ from starlette.routing import Route
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
 from api.outage import DatabaseOutageMiddleware
-from schema.errors import ErrorPolicy, database_unavailable
+from models.database_outage import database_unavailable
+from schema.errors import ErrorPolicy
 
 
 def rolled_back_on_a_dead_connection() -> Exception:

@@ -23,8 +23,8 @@ import asyncpg
 import pytest
 
 from fulfilment.models import Alert, AlertKind, Deadline
-from fulfilment.notify import asyncpg_dsn
 from fulfilment.rules import compensation_points
+from models.events.listener import asyncpg_dsn
 from models.orders.models import Order
 from models.points.audit import audit
 from models.points.models import EntryKind, PointsEntry

@@ -5,9 +5,13 @@ late or repeated notice never shows stale data.
 
 `announce` is called inside the transaction that makes the change. On PostgreSQL it is a
 `pg_notify`, which PostgreSQL delivers at commit (and drops on rollback) to every process
-listening, so subscribers on every API replica hear of it; `fulfilment.notify` listens and
-feeds `LOCAL`. On SQLite, where one process serialises all transactions, the notice goes
+listening, so subscribers on every API replica hear of it; `models.events.listener` listens
+and feeds `LOCAL`. On SQLite, where one process serialises all transactions, the notice goes
 straight to this process's subscribers, who read after the writer's commit.
+
+A package because both sides of a notice serve every channel (orders, alerts, catalog), not
+one domain: this module holds the channels, the in-process bus and the sending side
+(`announce`); `listener` holds PostgreSQL's receiving side (LISTEN), which feeds the bus.
 """
 
 from __future__ import annotations

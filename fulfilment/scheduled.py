@@ -1,9 +1,9 @@
-"""The sweeper: one pass raises due alerts, compensates breaches, expires points, cancels unpaid.
+"""Fulfilment's periodic work: raise due at-risk and breach alerts, compensate breaches.
 
 Each step works in small batches, each batch in its own transaction, so a worker killed
 mid-pass leaves every batch either done or untouched, and the next pass finishes the job.
-Its cost follows the due rows (deadlines by `due_at`, uncompensated breaches, due lots,
-unpaid orders by `(status, placed_at)`), never all orders.
+Its cost follows the due rows (deadlines by `due_at`, uncompensated breaches), never all
+orders.
 
 Safe with several workers on PostgreSQL: work is claimed with `FOR UPDATE SKIP LOCKED`, so a
 worker neither waits for nor repeats another's rows; the unique `(order, kind)` of an alert
@@ -14,8 +14,7 @@ and the compensation's `external_ref` are the backstops. Lock order is the order
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
@@ -24,73 +23,35 @@ from fulfilment import rules
 from fulfilment.models import Alert, AlertKind, Deadline
 from models.errors import IdempotencyConflict
 from models.events import ALERTS, announce_many
+from models.jobs import Job
 from models.members.models import Member
-from models.orders.lifecycle import release_everything
-from models.orders.models import Order, OrderStatus
-from models.orders.ports import PaymentStarter, ShipPlanner
+from models.orders.models import Order
 from models.orders.rules import OPEN_STATUSES
-from models.payments.settlement import settle_pending
 from models.points import service as points
-from models.points.expiry import expire_due
 from models.points.models import EntryKind
 
 BATCH = 100
 log = logging.getLogger("pointsmall.sweeper")
 
 
-@dataclass(frozen=True)
-class SweepPolicy:
-    compensation_rate: Decimal = Decimal("0.10")
-    payment_timeout: timedelta = timedelta(minutes=30)
-    batch: int = BATCH
+def jobs(*, compensation_rate: Decimal, batch: int) -> list[Job]:
+    """Fulfilment's jobs in the order a pass runs them: alerts first, then compensation."""
 
+    async def alerts(*, now: datetime) -> dict[str, int]:
+        raised = await raise_alerts(now=now, batch=batch)
+        return {
+            "at_risk": raised.count(AlertKind.AT_RISK),
+            "breached": raised.count(AlertKind.BREACHED),
+        }
 
-@dataclass(frozen=True)
-class SweepSummary:
-    """What one pass did, per step."""
+    async def compensation(*, now: datetime) -> dict[str, int]:
+        done = await compensate_breaches(now=now, rate=compensation_rate, batch=batch)
+        return {"compensated": done}
 
-    at_risk: int = 0
-    breached: int = 0
-    compensated: int = 0
-    expired_lots: int = 0
-    cancelled: int = 0
-    payments_settled: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"alerts at risk {self.at_risk}, breached {self.breached}; "
-            f"compensated {self.compensated}; expired lots {self.expired_lots}; "
-            f"cancelled unpaid {self.cancelled}; payments settled {self.payments_settled}"
-        )
-
-
-async def sweep(
-    *,
-    now: datetime,
-    planner: ShipPlanner,
-    policy: SweepPolicy,
-    gateway: PaymentStarter | None = None,
-) -> SweepSummary:
-    """One pass of every step at `now`; raises nothing of its own (database errors propagate).
-
-    Cancelled unpaid orders have their PaymentIntent cancelled too; refunds and intent
-    cancellations that Stripe missed earlier are retried here.
-    """
-    raised = await raise_alerts(now=now, batch=policy.batch)
-    compensated = await compensate_breaches(
-        now=now, rate=policy.compensation_rate, batch=policy.batch
-    )
-    expired = await expire_points(now=now, batch=policy.batch * 10)
-    cancelled = await cancel_unpaid(now=now, older_than=policy.payment_timeout, planner=planner)
-    settled = await settle_pending(gateway=gateway, limit=policy.batch) if gateway else 0
-    return SweepSummary(
-        at_risk=raised.count(AlertKind.AT_RISK),
-        breached=raised.count(AlertKind.BREACHED),
-        compensated=compensated,
-        expired_lots=expired,
-        cancelled=len(cancelled),
-        payments_settled=settled,
-    )
+    return [
+        Job("alerts", {"at_risk": "alerts at risk", "breached": "breached"}, alerts),
+        Job("compensation", {"compensated": "compensated"}, compensation),
+    ]
 
 
 async def sweeper_lag(*, now: datetime) -> float:
@@ -231,47 +192,3 @@ async def _compensate(
     except IdempotencyConflict:
         # Credited before under another rate: the member was compensated once, as promised.
         log.warning("%s exists with another amount; not credited again", ref)
-
-
-async def expire_points(*, now: datetime, batch: int = 1000) -> int:
-    """Expire every due points lot; returns the lots settled."""
-    settled = 0
-    while (count := await expire_due(now=now, limit=batch)) > 0:
-        settled += count
-    return settled
-
-
-async def cancel_unpaid(
-    *, now: datetime, older_than: timedelta, planner: ShipPlanner, batch: int = BATCH
-) -> list[str]:
-    """Cancel orders awaiting payment since before `now - older_than`; returns their numbers."""
-    cutoff, cancelled, busy = now - older_than, list[str](), set[int]()
-    while True:
-        query = Order.filter(status=OrderStatus.AWAITING_PAYMENT, placed_at__lte=cutoff)
-        if busy:
-            query = query.exclude(id__in=sorted(busy))
-        due = await query.order_by("placed_at", "id").limit(batch).only("id")
-        if not due:
-            return cancelled
-        for order in due:
-            number = await _cancel_one(order.id, now=now, planner=planner)
-            if number is None:
-                busy.add(order.id)
-            else:
-                cancelled.append(number)
-
-
-async def _cancel_one(order_id: int, *, now: datetime, planner: ShipPlanner) -> str | None:
-    """Cancel one unpaid order unless another worker holds it or it was paid meanwhile."""
-    async with in_transaction():
-        order = (
-            await Order.select_for_update(skip_locked=True)
-            .filter(id=order_id, status=OrderStatus.AWAITING_PAYMENT)
-            .first()
-        )
-        if order is None:
-            return None
-        await release_everything(
-            order, now=now, planner=planner, reason="payment not received in time"
-        )
-        return order.number

@@ -1,11 +1,12 @@
 """PostgreSQL LISTEN/NOTIFY into this process's bus, so every replica hears every change.
 
-One dedicated asyncpg connection per process listens on the order and alert channels and
-hands each notice to `LOCAL.deliver`. If the connection drops (a restart, a failover, an
-idle timeout) the listener reconnects with exponential backoff; a periodic ping notices a
-connection that died silently. PostgreSQL keeps no notices for absent listeners, so each
-time it is listening again the listener delivers `RESYNC` on every channel: subscribers
-read what they follow again and send what changed meanwhile, caches drop.
+One dedicated asyncpg connection per process listens on every channel (orders, alerts,
+catalog) and hands each notice to `LOCAL.deliver`. If the connection drops (a restart, a
+failover, an idle timeout) the listener reconnects with exponential backoff; a periodic
+ping notices a connection that died silently. PostgreSQL keeps no notices for absent
+listeners, so each time it is listening again the listener delivers `RESYNC` on every
+channel: subscribers read what they follow again and send what changed meanwhile, caches
+drop.
 """
 
 from __future__ import annotations
