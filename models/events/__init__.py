@@ -22,8 +22,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tortoise import connections
-
 from models import sql
 from models.orders.models import Order
 from models.orders.ports import PLACED, OrderEffect
@@ -135,13 +133,9 @@ async def announce_many(channel: str, payloads: Sequence[str]) -> None:
     """`announce` each payload, in one statement on PostgreSQL."""
     if not payloads:
         return
-    connection = connections.get("default")
-    if connection.capabilities.dialect == "postgres":
-        await connection.execute_query(
-            "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [channel, list(payloads)]
-        )
-        for payload in payloads:
-            LOCAL.touch(channel, payload)
-    else:
-        for payload in payloads:
-            LOCAL.deliver(channel, payload)
+    if sql.on_postgres():
+        p = sql.Params()
+        each = f"unnest({p(list(payloads), 'text[]')}) AS payload"
+        await sql.fetch(f"{notify_text(p, channel, 'payload')} FROM {each}", *p.values)
+    for payload in payloads:
+        touched(channel, payload)
