@@ -30,10 +30,10 @@ from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.context import Info
 from schema.errors import ErrorPolicy
-from schema.execution import Executor
 from schema.fulfilment.mutations import FulfilmentMutations
 from schema.fulfilment.queries import FulfilmentQueries
 from schema.fulfilment.subscriptions import FulfilmentSubscriptions
+from schema.graphql_core_internals import CollectedOnceExecutionContext
 from schema.guards import RefuseNulBytes
 from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
@@ -96,8 +96,8 @@ class ValidationByText(ValidationCache):
     """`ValidationCache` keyed by the query's text rather than its parsed document.
 
     The same text always parses to the same document, so the answer is the same; but a
-    document's hash walks every node of its syntax tree on each request (~2 % of a
-    redemption's server time), where a string's hash is computed once."""
+    document's hash walks every node of its syntax tree on each request, where a string's
+    hash is computed once."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -192,5 +192,5 @@ def build_schema(limits: Limits | None = None) -> Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not limits.introspection),
-        execution_context_class=Executor,
+        execution_context_class=CollectedOnceExecutionContext,
     )
