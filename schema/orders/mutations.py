@@ -45,8 +45,8 @@ class RedeemInput:
     shipping_address: ShippingAddressInput
 
 
-@strawberry.type
-class Payment:
+@strawberry.type(name="Payment")
+class PaymentType:
     client_secret: str
     status: str
     amount: Money
@@ -55,7 +55,7 @@ class Payment:
 @strawberry.type
 class RedeemPayload:
     order: OrderType | None
-    payment: Payment | None
+    payment: PaymentType | None
     errors: list[UserError]
 
 
@@ -89,12 +89,12 @@ def _request(input: RedeemInput) -> RedeemRequest:
     )
 
 
-def _payment(placed: Placed) -> Payment | None:
+def _payment(placed: Placed) -> PaymentType | None:
     order, started = placed.order, placed.payment
     if started is None or order.cash_total is None:
         return None
     amount = Money(amount=order.cash_total, currency=order.currency)
-    return Payment(client_secret=started.client_secret, status=started.status, amount=amount)
+    return PaymentType(client_secret=started.client_secret, status=started.status, amount=amount)
 
 
 def _prime(info: Info, placed: Placed) -> None:

@@ -8,7 +8,7 @@ import strawberry
 
 from models.points import service
 from schema.context import Info
-from schema.errors import Outcome, UserError, attempt
+from schema.errors import ServiceResult, UserError, attempt
 from schema.permissions import IsAdmin
 from schema.points.types import PointsEntryType, PointsSummary, current_summary
 
@@ -47,7 +47,7 @@ class AdjustPointsPayload:
 
 
 async def _payload_parts(
-    outcome: Outcome[service.Credit],
+    outcome: ServiceResult[service.Credit],
 ) -> tuple[PointsEntryType | None, PointsSummary | None]:
     if outcome.value is None:
         return None, None
