@@ -10,7 +10,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from models import validation
-from models.catalog.models import Category, Gift, Stock, Warehouse
+from models.catalog.models import Category, Gift, Stock
 from models.catalog.service import SORT_KEYS, GiftFilter, GiftSort
 from models.errors import InvalidInput
 from models.paging import Page, paginate
@@ -85,20 +85,3 @@ async def gifts_by_ids(ids: Sequence[int]) -> list[Gift | None]:
 async def categories_by_ids(ids: Sequence[int]) -> list[Category | None]:
     found = {c.id: c for c in await Category.filter(id__in=list(ids))}
     return [found.get(i) for i in ids]
-
-
-async def stock_by_gift_ids(ids: Sequence[int]) -> list[list[Stock]]:
-    """Each gift's stock rows, one query for all the gifts."""
-    grouped: dict[int, list[Stock]] = {i: [] for i in ids}
-    for row in await Stock.filter(gift_id__in=list(ids)):
-        grouped[row.gift_id].append(row)
-    return [grouped[i] for i in ids]
-
-
-async def warehouses_by_ids(ids: Sequence[int]) -> list[Warehouse | None]:
-    found = {w.id: w for w in await Warehouse.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
-
-
-async def all_warehouses() -> list[Warehouse]:
-    return list(await Warehouse.all().order_by("code"))
