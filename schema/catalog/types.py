@@ -64,6 +64,16 @@ def _availability(info: Info) -> DataLoader[int, Availability]:
     return info.context.loaders.named("availability", batch)
 
 
+def _gifts(info: Info) -> DataLoader[int, Gift | None]:
+    """The request's gifts by id, as its caller may see them."""
+    viewer = info.context.actor
+
+    async def batch(gift_ids: Sequence[int]) -> list[Gift | None]:
+        return await reads.gifts_by_ids(gift_ids, viewer=viewer)
+
+    return info.context.loaders.named("gifts", batch)
+
+
 @strawberry.type(name="Gift")
 class GiftType(relay.Node):
     id: relay.NodeID[int]
@@ -116,10 +126,8 @@ class GiftType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        rows = await info.context.loaders.of(reads.gifts_by_ids).load_many(
-            [i or 0 for i in row_ids(node_ids)]
-        )
-        return [cls.from_row(row) if row and row.active else None for row in rows]
+        rows = await _gifts(info).load_many([i or 0 for i in row_ids(node_ids)])
+        return [cls.from_row(row) if row else None for row in rows]
 
 
 @strawberry.type(name="Warehouse")
