@@ -8,6 +8,7 @@ import strawberry
 
 from models.catalog import service
 from schema.catalog.types import CategoryType, GiftType, StockType, WarehouseType
+from schema.context import Info
 from schema.errors import UserError, attempt
 from schema.permissions import IsAdmin
 from schema.ratelimit import WithinRateLimit
@@ -50,7 +51,9 @@ class WarehouseInput:
     code: str
     name: str
     daily_capacity: int
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = strawberry.field(
+        default=None, description="An IANA zone; null or absent: the programme's time zone."
+    )
     closed_dates: list[date] = strawberry.field(default_factory=list)
 
 
@@ -84,7 +87,7 @@ def _gift_fields(input: GiftInput) -> service.GiftFields:
         category_slug=input.category_slug,
         points_price=input.points_price,
         cash_price=cash.amount if cash else None,
-        currency=cash.currency if cash else "CNY",
+        currency=cash.currency if cash else None,
         limit_per_member=input.limit_per_member,
         active=input.active,
     )
@@ -99,13 +102,17 @@ class CatalogMutations:
         return UpsertCategoryPayload(category=category, errors=outcome.errors)
 
     @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
-    async def upsert_gift(self, input: GiftInput) -> UpsertGiftPayload:
-        outcome = await attempt(service.upsert_gift(fields=_gift_fields(input)))
+    async def upsert_gift(self, info: Info, input: GiftInput) -> UpsertGiftPayload:
+        outcome = await attempt(
+            service.upsert_gift(
+                fields=_gift_fields(input), default_currency=info.context.services.currency
+            )
+        )
         gift = GiftType.from_row(outcome.value) if outcome.value else None
         return UpsertGiftPayload(gift=gift, errors=outcome.errors)
 
     @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
-    async def upsert_warehouse(self, input: WarehouseInput) -> UpsertWarehousePayload:
+    async def upsert_warehouse(self, info: Info, input: WarehouseInput) -> UpsertWarehousePayload:
         outcome = await attempt(
             service.upsert_warehouse(
                 code=input.code,
@@ -113,6 +120,7 @@ class CatalogMutations:
                 daily_capacity=input.daily_capacity,
                 timezone=input.timezone,
                 closed_dates=input.closed_dates,
+                default_timezone=info.context.services.points_timezone,
             )
         )
         warehouse = WarehouseType.from_row(outcome.value) if outcome.value else None
