@@ -33,11 +33,17 @@ class GiftInput:
     name: str
     category_slug: str
     points_price: int
-    description: str = ""
-    image_url: str = ""
+    description: str | None = strawberry.field(
+        default=None,
+        description="Null or absent: none (an upsert states the whole gift: null clears it).",
+    )
+    image_url: str | None = strawberry.field(
+        default=None,
+        description="Null or absent: none (an upsert states the whole gift: null clears it).",
+    )
     cash_price: MoneyInput | None = None
     limit_per_member: int | None = None
-    active: bool = True
+    active: bool | None = strawberry.field(default=None, description="Null or absent: active.")
 
 
 @strawberry.type
@@ -54,7 +60,10 @@ class WarehouseInput:
     timezone: str | None = strawberry.field(
         default=None, description="An IANA zone; null or absent: the programme's time zone."
     )
-    closed_dates: list[date] = strawberry.field(default_factory=list)
+    closed_dates: list[date] | None = strawberry.field(
+        default=None,
+        description="Null or absent: none (an upsert states the whole list: null clears it).",
+    )
 
 
 @strawberry.type
@@ -68,7 +77,7 @@ class AdjustStockInput:
     sku: str
     warehouse_code: str
     delta: int
-    reason: str = ""
+    reason: str | None = strawberry.field(default=None, description="Null or absent: none.")
 
 
 @strawberry.type
@@ -82,14 +91,14 @@ def _gift_fields(input: GiftInput) -> service.GiftFields:
     return service.GiftFields(
         sku=input.sku,
         name=input.name,
-        description=input.description,
-        image_url=input.image_url,
+        description=input.description or "",
+        image_url=input.image_url or "",
         category_slug=input.category_slug,
         points_price=input.points_price,
         cash_price=cash.amount if cash else None,
         currency=cash.currency if cash else None,
         limit_per_member=input.limit_per_member,
-        active=input.active,
+        active=True if input.active is None else input.active,
     )
 
 
@@ -119,7 +128,7 @@ class CatalogMutations:
                 name=input.name,
                 daily_capacity=input.daily_capacity,
                 timezone=input.timezone,
-                closed_dates=input.closed_dates,
+                closed_dates=input.closed_dates or [],
                 default_timezone=info.context.services.points_timezone,
             )
         )
@@ -133,7 +142,7 @@ class CatalogMutations:
                 sku=input.sku,
                 warehouse_code=input.warehouse_code,
                 delta=input.delta,
-                reason=input.reason,
+                reason=input.reason or "",
             )
         )
         stock = (

@@ -58,8 +58,8 @@ class FulfilmentMutations:
             carrier=input.carrier,
             tracking_number=input.tracking_number,
             status=input.status.value,
-            location=input.location,
-            description=input.description,
+            location=input.location or "",
+            description=input.description or "",
             occurred_at=input.occurred_at,
         )
         outcome = await attempt(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from models.members import service
+from models.members.models import Tier
 from schema.errors import UserError, attempt
 from schema.members.types import MemberType, TierEnum
 from schema.permissions import IsAdmin
@@ -14,8 +15,14 @@ from schema.ratelimit import WithinRateLimit
 @strawberry.input
 class MemberInput:
     external_id: str
-    display_name: str = ""
-    tier: TierEnum = TierEnum.STANDARD  # type: ignore[valid-type]
+    display_name: str | None = strawberry.field(
+        default=None,
+        description="Null or absent: none (an upsert states the whole member: null clears it).",
+    )
+    tier: TierEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Null or absent: STANDARD (an upsert states the whole member).",
+    )
 
 
 @strawberry.type
@@ -30,7 +37,9 @@ class MemberMutations:
     async def upsert_member(self, input: MemberInput) -> UpsertMemberPayload:
         outcome = await attempt(
             service.upsert_member(
-                external_id=input.external_id, display_name=input.display_name, tier=input.tier
+                external_id=input.external_id,
+                display_name=input.display_name or "",
+                tier=input.tier or Tier.STANDARD,
             )
         )
         member = MemberType.from_row(outcome.value) if outcome.value else None

@@ -31,9 +31,9 @@ class ShippingAddressInput:
     province: str
     city: str
     line1: str
-    district: str = ""
-    line2: str = ""
-    postal_code: str = ""
+    district: str | None = strawberry.field(default=None, description="Null or absent: none.")
+    line2: str | None = strawberry.field(default=None, description="Null or absent: none.")
+    postal_code: str | None = strawberry.field(default=None, description="Null or absent: none.")
 
 
 @strawberry.input
@@ -62,7 +62,7 @@ class RedeemPayload:
 @strawberry.input
 class CancelOrderInput:
     order_number: str
-    reason: str = ""
+    reason: str | None = strawberry.field(default=None, description="Null or absent: none.")
 
 
 @strawberry.type
@@ -81,10 +81,10 @@ def _request(input: RedeemInput) -> RedeemRequest:
             phone=address.phone,
             province=address.province,
             city=address.city,
-            district=address.district,
+            district=address.district or "",
             line1=address.line1,
-            line2=address.line2,
-            postal_code=address.postal_code,
+            line2=address.line2 or "",
+            postal_code=address.postal_code or "",
         ),
     )
 
@@ -141,7 +141,7 @@ class OrderMutations:
                 now=info.context.now(),
                 planner=info.context.services.planner,
                 gateway=info.context.services.payments,
-                reason=input.reason,
+                reason=input.reason or "",
             )
         )
         order = OrderType.from_row(outcome.value) if outcome.value else None

@@ -18,7 +18,7 @@ class AwardPointsInput:
     member_external_id: str
     amount: int
     external_ref: str = strawberry.field(description="The same reference credits once.")
-    reason: str = ""
+    reason: str | None = strawberry.field(default=None, description="Null or absent: none.")
     expires_at: datetime | None = strawberry.field(
         default=None, description="Defaults to the programme's expiry rule."
     )
@@ -63,7 +63,7 @@ class PointsMutations:
             service.award(
                 member_external_id=input.member_external_id,
                 amount=input.amount,
-                reason=input.reason,
+                reason=input.reason or "",
                 external_ref=input.external_ref,
                 expires_at=input.expires_at,
                 now=info.context.now(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -13,6 +13,8 @@ from models.points import reads
 from models.points.models import EntryKind, PointsEntry
 from schema.context import Info
 from schema.node import row_ids
+
+EXPIRING_WINDOW_DAYS = 90
 
 
 @strawberry.type
@@ -31,9 +33,17 @@ class PointsSummary:
     available: int
 
     @strawberry.field(description="Points that expire within the next `withinDays` days.")
-    async def expiring(self, info: Info, within_days: int = 90) -> list[ExpiringPoints]:
+    async def expiring(
+        self,
+        info: Info,
+        within_days: Annotated[
+            int | None, strawberry.argument(description="Null means the default, 90.")
+        ] = EXPIRING_WINDOW_DAYS,
+    ) -> list[ExpiringPoints]:
         rows = await reads.expiring_points(
-            member_id=self.member_id, now=info.context.now(), within_days=within_days
+            member_id=self.member_id,
+            now=info.context.now(),
+            within_days=EXPIRING_WINDOW_DAYS if within_days is None else within_days,
         )
         return [ExpiringPoints(amount=r.amount, expires_at=r.expires_at) for r in rows]
 
