@@ -26,6 +26,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.context import Info
@@ -45,7 +46,10 @@ from schema.points.mutations import PointsMutations
 
 @strawberry.type
 class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries):
-    @strawberry.field(description="Any object by its global id; null if absent or not yours.")
+    @strawberry.field(
+        description="Any object by its global id; null if absent or not yours.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
             global_id = relay.GlobalID.from_id(id)

@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from models.catalog import service
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.catalog.types import CategoryType, GiftType, StockType, WarehouseType
 from schema.context import Info
 from schema.errors import UserError, attempt
@@ -104,13 +105,17 @@ def _gift_fields(input: GiftInput) -> service.GiftFields:
 
 @strawberry.type
 class CatalogMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def upsert_category(self, input: CategoryInput) -> UpsertCategoryPayload:
         outcome = await attempt(service.upsert_category(slug=input.slug, name=input.name))
         category = CategoryType.from_row(outcome.value) if outcome.value else None
         return UpsertCategoryPayload(category=category, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def upsert_gift(self, info: Info, input: GiftInput) -> UpsertGiftPayload:
         outcome = await attempt(
             service.upsert_gift(
@@ -120,7 +125,9 @@ class CatalogMutations:
         gift = GiftType.from_row(outcome.value) if outcome.value else None
         return UpsertGiftPayload(gift=gift, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def upsert_warehouse(self, info: Info, input: WarehouseInput) -> UpsertWarehousePayload:
         outcome = await attempt(
             service.upsert_warehouse(
@@ -135,7 +142,9 @@ class CatalogMutations:
         warehouse = WarehouseType.from_row(outcome.value) if outcome.value else None
         return UpsertWarehousePayload(warehouse=warehouse, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def adjust_stock(self, input: AdjustStockInput) -> AdjustStockPayload:
         outcome = await attempt(
             service.adjust_stock(

@@ -7,6 +7,7 @@ import strawberry
 from models.actors import Role
 from models.catalog import reads
 from models.catalog.service import GiftFilter, GiftSort
+from schema.caller_dependence import DEPENDS_ON_ADMIN, DEPENDS_ON_CALLER
 from schema.catalog.types import CategoryType, GiftType
 from schema.context import Info
 from schema.pagination import Connection, connection
@@ -23,7 +24,9 @@ class GiftFilterInput:
     max_points: int | None = None
     in_stock: bool | None = None
     affordable: bool | None = strawberry.field(
-        default=None, description="Only what the signed-in member can pay from available points."
+        default=None,
+        description="Only what the signed-in member can pay from available points.",
+        directives=[DEPENDS_ON_CALLER],
     )
 
     def to_domain(self) -> GiftFilter:
@@ -62,7 +65,10 @@ class CatalogQueries:
         )
         return connection(page, GiftType.from_row, after=after)
 
-    @strawberry.field(description="One gift by SKU; inactive gifts only for admins.")
+    @strawberry.field(
+        description="One gift by SKU; inactive gifts only for admins.",
+        directives=[DEPENDS_ON_ADMIN],
+    )
     async def gift(self, info: Info, sku: str) -> GiftType | None:
         row = await reads.gift_by_sku(sku=sku, viewer=info.context.actor)
         return GiftType.from_row(row) if row else None

@@ -10,6 +10,7 @@ import strawberry
 from fulfilment import queue, sla
 from models.actors import Role
 from models.orders.models import OrderStatus
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.fulfilment.types import SlaReportType
 from schema.orders.types import OrderType
@@ -19,7 +20,9 @@ from schema.permissions import require_role, require_warehouse
 
 @strawberry.type
 class FulfilmentQueries:
-    @strawberry.field(description="A warehouse's orders, earliest shipBy first.")
+    @strawberry.field(
+        description="A warehouse's orders, earliest shipBy first.", directives=[DEPENDS_ON_CALLER]
+    )
     async def fulfilment_queue(
         self,
         info: Info,
@@ -37,7 +40,10 @@ class FulfilmentQueries:
         )
         return connection(page, OrderType.from_row, after=after)
 
-    @strawberry.field(description="The promise kept, for orders confirmed in [from, to).")
+    @strawberry.field(
+        description="The promise kept, for orders confirmed in [from, to).",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def sla_report(
         self,
         info: Info,

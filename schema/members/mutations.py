@@ -6,6 +6,7 @@ import strawberry
 
 from models.members import service
 from models.members.models import Tier
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.errors import UserError, attempt
 from schema.members.types import MemberType, TierEnum
 from schema.permissions import IsAdmin
@@ -33,7 +34,9 @@ class UpsertMemberPayload:
 
 @strawberry.type
 class MemberMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def upsert_member(self, input: MemberInput) -> UpsertMemberPayload:
         outcome = await attempt(
             service.upsert_member(

@@ -9,6 +9,7 @@ from models.actors import Role
 from models.orders import lifecycle, reads, service
 from models.orders.rules import Address, LineRequest
 from models.orders.service import Placed, RedeemRequest
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.errors import UserError, attempt
 from schema.metrics import REDEMPTIONS
@@ -108,7 +109,9 @@ def _prime(info: Info, placed: Placed) -> None:
 
 @strawberry.type
 class OrderMutations:
-    @strawberry.mutation(permission_classes=[IsMember, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsMember, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def redeem(self, info: Info, input: RedeemInput) -> RedeemPayload:
         actor = require_role(info, Role.MEMBER)
         services = info.context.services
@@ -132,7 +135,9 @@ class OrderMutations:
         order = OrderType.from_row(placed.order)
         return RedeemPayload(order=order, payment=_payment(placed), errors=[])
 
-    @strawberry.mutation(permission_classes=[IsMemberOrAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsMemberOrAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> CancelOrderPayload:
         outcome = await attempt(
             lifecycle.cancel(

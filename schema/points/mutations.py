@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from models.points import service
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.errors import ServiceResult, UserError, attempt
 from schema.permissions import IsAdmin
@@ -57,7 +58,11 @@ async def _payload_parts(
 
 @strawberry.type
 class PointsMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin], description="Credit points once per ref.")
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        directives=[DEPENDS_ON_CALLER],
+        description="Credit points once per ref.",
+    )
     async def award_points(self, info: Info, input: AwardPointsInput) -> AwardPointsPayload:
         outcome = await attempt(
             service.award(
@@ -74,7 +79,9 @@ class PointsMutations:
         return AwardPointsPayload(entry=entry, points=points, errors=outcome.errors)
 
     @strawberry.mutation(
-        permission_classes=[IsAdmin], description="Correct a balance; never below zero."
+        permission_classes=[IsAdmin],
+        directives=[DEPENDS_ON_CALLER],
+        description="Correct a balance; never below zero.",
     )
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
         outcome = await attempt(
