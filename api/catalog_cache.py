@@ -2,9 +2,12 @@
 
 A catalog page costs hundreds of resolver calls, and a campaign has thousands of members
 asking for the same page. An operation whose root fields are only `gifts`, `categories` and
-`gift` (and that never mentions `affordable`, which depends on the caller) is answered from
-here, keyed by its text, variables, operation name and whether the caller is an admin (who
-also sees inactive gifts). Only complete answers (status 200, no errors) are kept. While
+`gift` (what the notices below keep fresh) is answered from here unless it names, in its
+text or its variables' values, a field, argument or input field the schema marks as
+depending on who the caller is (`@callerDependent(on: IDENTITY)`, such as `affordable`;
+schema/caller_dependence.py). It is keyed by its text, variables, operation name and
+whether the caller is an admin (who also sees inactive gifts: `on: ADMIN`). Only complete
+answers (status 200, no errors) are kept. While
 one request computes an answer, the same requests wait for it instead of computing it too
 (an expired page under load would otherwise be computed by every request at once).
 
@@ -26,11 +29,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 from prometheus_client import Counter
+
+from schema.caller_dependence import CallerDependence, CallerTrait, caller_dependence
+from schema.root import build_schema
 
 ANSWERS = Counter(
     "pointsmall_catalog_answers_total",
@@ -49,15 +62,25 @@ class Entry:
     body: bytes
 
 
-@lru_cache(maxsize=512)
+@cache
+def _schema() -> GraphQLSchema:
+    """The service's types (every schema `build_schema` makes has the same ones)."""
+    return build_schema()._schema
+
+
 def is_public_catalog_read(query: str, operation_name: str | None) -> bool:
-    """Whether the operation only reads the public catalog, the same for every caller."""
-    if "affordable" in query:
-        return False
+    """Whether the operation only reads the public catalog, the same for every caller
+    (its variables' values aside: `cache_key` looks at those)."""
+    return _public_read(query, operation_name) is not None
+
+
+@lru_cache(maxsize=512)
+def _public_read(query: str, operation_name: str | None) -> CallerDependence | None:
+    """What a public catalog read depends on of the caller; None for any other operation."""
     try:
         document = parse(query)
     except GraphQLError:
-        return False
+        return None
     chosen = [
         d
         for d in document.definitions
@@ -65,11 +88,14 @@ def is_public_catalog_read(query: str, operation_name: str | None) -> bool:
         and (operation_name is None or (d.name is not None and d.name.value == operation_name))
     ]
     if len(chosen) != 1 or chosen[0].operation is not OperationType.QUERY:
-        return False
-    return all(
+        return None
+    if not all(
         isinstance(s, FieldNode) and s.name.value in PUBLIC_ROOT_FIELDS
         for s in chosen[0].selection_set.selections
-    )
+    ):
+        return None
+    dependence = caller_dependence(_schema(), document, chosen[0])
+    return None if CallerTrait.IDENTITY in dependence.traits else dependence
 
 
 def cache_key(payload: Any, *, admin: bool) -> tuple[str, str, str | None, bool] | None:
@@ -85,10 +111,10 @@ def cache_key(payload: Any, *, admin: bool) -> tuple[str, str, str | None, bool]
         return None
     if not (variables is None or isinstance(variables, dict)):
         return None
-    arguments = json.dumps(variables or {}, sort_keys=True)
-    if "affordable" in arguments or not is_public_catalog_read(query, name):
+    read = _public_read(query, name)
+    if read is None or CallerTrait.IDENTITY in read.with_variables(variables or {}):
         return None
-    return (query, arguments, name, admin)
+    return (query, json.dumps(variables or {}, sort_keys=True), name, admin)
 
 
 class CatalogCache:

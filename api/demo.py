@@ -13,6 +13,8 @@ from models.members.service import upsert_member
 from models.points import service as points
 
 DEMO_MEMBER = "13800000001"
+DEMO_CURRENCY = "CNY"
+DEMO_TIMEZONE = "Asia/Shanghai"
 TIERS = [Tier.STANDARD] * 6 + [Tier.SILVER] * 3 + [Tier.GOLD] * 2 + [Tier.DIAMOND]
 
 
@@ -41,6 +43,7 @@ async def _catalog(rng: random.Random) -> None:
             daily_capacity=capacity,
             timezone=zone,
             closed_dates=[datetime.fromisoformat(d).date() for d in closed],
+            default_timezone=DEMO_TIMEZONE,
         )
     for gift in GIFTS:
         await catalog.upsert_gift(
@@ -52,10 +55,11 @@ async def _catalog(rng: random.Random) -> None:
                 category_slug=gift.category,
                 points_price=gift.points,
                 cash_price=gift.cash,
-                currency="CNY",
+                currency=DEMO_CURRENCY,
                 limit_per_member=gift.limit,
                 active=True,
-            )
+            ),
+            default_currency=DEMO_CURRENCY,
         )
         for code, *_ in WAREHOUSES:
             units = 5 if gift.sku == "KD-HOT" else rng.randrange(0, 400)

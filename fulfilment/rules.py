@@ -12,6 +12,8 @@ from fulfilment import calendar
 from fulfilment.models import ShipmentStatus
 from models import validation
 from models.errors import InvalidInput
+from models.orders.models import OrderStatus
+from models.orders.rules import OPEN_STATUSES
 
 SCAN_STATUSES = frozenset(
     {
@@ -39,6 +41,11 @@ class Urgency:
     at_risk: bool
     breached: bool
 
+    @property
+    def at_risk_or_breached(self) -> bool:
+        """Under the at-risk threshold, or already past the deadline."""
+        return self.at_risk or self.breached
+
 
 def urgency(ship_by: datetime, *, now: datetime, shipped: bool, threshold: timedelta) -> Urgency:
     """How close an order is to its deadline at `now` (at risk and breached are disjoint)."""
@@ -47,6 +54,16 @@ def urgency(ship_by: datetime, *, now: datetime, shipped: bool, threshold: timed
         at_risk=calendar.is_at_risk(ship_by, now=now, shipped=shipped, threshold=threshold),
         breached=calendar.is_breached(ship_by, now=now, shipped=shipped),
     )
+
+
+def order_urgency(
+    status: OrderStatus, ship_by: datetime | None, *, now: datetime, threshold: timedelta
+) -> Urgency | None:
+    """An order's urgency at `now`; None while it has no deadline. Urgency ends when the
+    order leaves the open statuses: shipped, delivered or cancelled."""
+    if ship_by is None:
+        return None
+    return urgency(ship_by, now=now, shipped=status not in OPEN_STATUSES, threshold=threshold)
 
 
 def compensation_points(points_total: int, rate: Decimal) -> int:

@@ -88,20 +88,20 @@ def user_error(exc: domain.DomainError) -> UserError:
 
 
 @dataclass
-class Outcome(Generic[T]):
+class ServiceResult(Generic[T]):
     """What a mutation's service call gave: a value, or the user errors instead."""
 
     value: T | None
     errors: list[UserError]
 
 
-async def attempt(call: Awaitable[T]) -> Outcome[T]:
+async def attempt(call: Awaitable[T]) -> ServiceResult[T]:
     """Await a service call, turning a domain refusal into the payload's errors."""
     try:
-        return Outcome(await call, [])
+        return ServiceResult(await call, [])
     except domain.DomainError as exc:
         REFUSALS.labels(exc.code).inc()
-        return Outcome(None, [user_error(exc)])
+        return ServiceResult(None, [user_error(exc)])
 
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"

@@ -63,7 +63,3 @@ class IsAdmin(_RolePermission):
 
 class IsMemberOrAdmin(_RolePermission):
     roles = (Role.MEMBER, Role.ADMIN)
-
-
-class IsAuthenticated(_RolePermission):
-    roles = (Role.MEMBER, Role.WAREHOUSE, Role.ADMIN)

@@ -26,14 +26,15 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
 from schema.context import Info
 from schema.errors import ErrorPolicy
-from schema.execution import Executor
 from schema.fulfilment.mutations import FulfilmentMutations
 from schema.fulfilment.queries import FulfilmentQueries
 from schema.fulfilment.subscriptions import FulfilmentSubscriptions
+from schema.graphql_core_internals import CollectedOnceExecutionContext
 from schema.guards import RefuseNulBytes
 from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
@@ -45,7 +46,10 @@ from schema.points.mutations import PointsMutations
 
 @strawberry.type
 class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries):
-    @strawberry.field(description="Any object by its global id; null if absent or not yours.")
+    @strawberry.field(
+        description="Any object by its global id; null if absent or not yours.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
             global_id = relay.GlobalID.from_id(id)
@@ -96,8 +100,8 @@ class ValidationByText(ValidationCache):
     """`ValidationCache` keyed by the query's text rather than its parsed document.
 
     The same text always parses to the same document, so the answer is the same; but a
-    document's hash walks every node of its syntax tree on each request (~2 % of a
-    redemption's server time), where a string's hash is computed once."""
+    document's hash walks every node of its syntax tree on each request, where a string's
+    hash is computed once."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -192,5 +196,5 @@ def build_schema(limits: Limits | None = None) -> Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not limits.introspection),
-        execution_context_class=Executor,
+        execution_context_class=CollectedOnceExecutionContext,
     )

@@ -16,7 +16,9 @@ class Money:
 @strawberry.input
 class MoneyInput:
     amount: Decimal
-    currency: str = "CNY"
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217; null or absent: the programme's currency."
+    )
 
 
 def money(amount: Decimal | None, currency: str) -> Money | None:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from models import validation
-from models.catalog.models import Category, Gift, Stock, Warehouse
+from models.actors import Actor
+from models.catalog import rules
+from models.catalog.models import Category, Gift, Stock
 from models.catalog.service import SORT_KEYS, GiftFilter, GiftSort
 from models.errors import InvalidInput
 from models.paging import Page, paginate
+from models.points.reads import available_points
 
 MAX_SEARCH_LENGTH = 100
 
@@ -33,9 +36,20 @@ async def categories() -> list[CategoryCount]:
 
 
 async def gifts_page(
-    *, filter: GiftFilter, sort: GiftSort, first: int, after: str | None
+    *,
+    filter: GiftFilter,
+    sort: GiftSort,
+    first: int,
+    after: str | None,
+    affordable_for: str | None = None,
 ) -> Page[Gift]:
-    """One page of active gifts matching `filter`; raises InvalidInput for bad filters."""
+    """One page of active gifts matching `filter`, and with `affordable_for` (a member's
+    externalId) only those the member can pay from available points; raises InvalidInput
+    for bad filters."""
+    if affordable_for is not None:
+        available = await available_points(external_id=affordable_for)
+        ceiling = rules.affordable_ceiling(filter.max_points, available=available)
+        filter = replace(filter, max_points=ceiling)
     keys = SORT_KEYS[sort]
     return await paginate(
         _filtered(filter).select_related("category"),
@@ -67,38 +81,24 @@ def _filtered(filter: GiftFilter) -> QuerySet[Gift]:
     return query
 
 
-async def gift_by_sku(*, sku: str, include_inactive: bool = False) -> Gift | None:
-    """The gift with that SKU; inactive gifts only for the back office."""
+async def gift_by_sku(*, sku: str, viewer: Actor | None) -> Gift | None:
+    """The gift with that SKU, if `viewer` may see it (`rules.may_see_gift`)."""
     if not validation.fits(Gift, "sku", sku):
         return None
     gift = await Gift.get_or_none(sku=sku)
-    if gift is None or (not gift.active and not include_inactive):
-        return None
-    return gift
+    return gift if gift is not None and rules.may_see_gift(viewer, active=gift.active) else None
 
 
-async def gifts_by_ids(ids: Sequence[int]) -> list[Gift | None]:
-    found = {g.id: g for g in await Gift.filter(id__in=list(ids))}
+async def gifts_by_ids(ids: Sequence[int], *, viewer: Actor | None) -> list[Gift | None]:
+    """Gifts in the order of `ids` (for loaders); None where absent or not `viewer`'s to see."""
+    found = {
+        g.id: g
+        for g in await Gift.filter(id__in=list(ids))
+        if rules.may_see_gift(viewer, active=g.active)
+    }
     return [found.get(i) for i in ids]
 
 
 async def categories_by_ids(ids: Sequence[int]) -> list[Category | None]:
     found = {c.id: c for c in await Category.filter(id__in=list(ids))}
     return [found.get(i) for i in ids]
-
-
-async def stock_by_gift_ids(ids: Sequence[int]) -> list[list[Stock]]:
-    """Each gift's stock rows, one query for all the gifts."""
-    grouped: dict[int, list[Stock]] = {i: [] for i in ids}
-    for row in await Stock.filter(gift_id__in=list(ids)):
-        grouped[row.gift_id].append(row)
-    return [grouped[i] for i in ids]
-
-
-async def warehouses_by_ids(ids: Sequence[int]) -> list[Warehouse | None]:
-    found = {w.id: w for w in await Warehouse.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
-
-
-async def all_warehouses() -> list[Warehouse]:
-    return list(await Warehouse.all().order_by("code"))

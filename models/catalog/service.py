@@ -62,7 +62,7 @@ class GiftFields:
     category_slug: str
     points_price: int
     cash_price: Decimal | None
-    currency: str
+    currency: str | None  # None: the programme's currency
     limit_per_member: int | None
     active: bool
 
@@ -79,9 +79,10 @@ async def upsert_category(*, slug: str, name: str) -> Category:
     return category
 
 
-async def upsert_gift(*, fields: GiftFields) -> Gift:
-    """Create or update a gift by SKU; raises InvalidInput or NotFound (category)."""
-    values = _gift_values(fields)
+async def upsert_gift(*, fields: GiftFields, default_currency: str) -> Gift:
+    """Create or update a gift by SKU, priced in `default_currency` unless `fields` name
+    one; raises InvalidInput or NotFound (category)."""
+    values = _gift_values(fields, default_currency)
     slug = fields.category_slug.strip()
     category = (
         await Category.get_or_none(slug=slug) if validation.fits(Category, "slug", slug) else None
@@ -97,8 +98,9 @@ async def upsert_gift(*, fields: GiftFields) -> Gift:
     return gift
 
 
-def _gift_values(fields: GiftFields) -> dict[str, object]:
+def _gift_values(fields: GiftFields, default_currency: str) -> dict[str, object]:
     cash = _cash_price(fields.cash_price)
+    currency = default_currency if fields.currency is None else fields.currency
     limit = fields.limit_per_member
     if limit is not None:
         validation.bounded_int(limit, field="limit_per_member", low=1, high=10_000)
@@ -113,7 +115,7 @@ def _gift_values(fields: GiftFields) -> dict[str, object]:
             fields.points_price, field="points_price", low=1, high=MAX_POINTS_PRICE
         ),
         "cash_price": cash,
-        "currency": _currency(fields.currency),
+        "currency": _currency(currency),
         "limit_per_member": limit,
         "active": fields.active,
     }
@@ -146,10 +148,18 @@ def _image_url(url: str) -> str:
 
 
 async def upsert_warehouse(
-    *, code: str, name: str, daily_capacity: int, timezone: str, closed_dates: Sequence[date]
+    *,
+    code: str,
+    name: str,
+    daily_capacity: int,
+    timezone: str | None,
+    closed_dates: Sequence[date],
+    default_timezone: str,
 ) -> Warehouse:
-    """Create or update a warehouse by code; raises InvalidInput."""
-    timezone = validation.text(timezone, field="timezone", max_length=64)
+    """Create or update a warehouse by code, working in `default_timezone` unless it names
+    its own `timezone`; raises InvalidInput."""
+    zone = default_timezone if timezone is None else timezone
+    timezone = validation.text(zone, field="timezone", max_length=64)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Asia", a directory

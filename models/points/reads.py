@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from models import sql
+from models.actors import Actor
 from models.errors import InvalidInput
 from models.members.models import Member
+from models.points import rules
 from models.points.models import PointsAccount, PointsEntry
 
 MAX_EXPIRING_WINDOW_DAYS = 3660
@@ -91,9 +93,12 @@ async def expiring_points(*, member_id: int, now: datetime, within_days: int) ->
     return [Expiring(amount=amount, expires_at=at) for at, amount in grouped.items()]
 
 
-async def entries_by_ids(ids: Sequence[int], *, owner: str | None) -> list[PointsEntry]:
-    """Entries by id; with `owner` (a member's externalId) only that member's entries."""
+async def entries_by_ids(ids: Sequence[int], *, viewer: Actor | None) -> list[PointsEntry]:
+    """The entries of `ids` that `viewer` may see (`rules.entry_access`), in no order."""
+    access = rules.entry_access(viewer)
+    if access.nothing:
+        return []
     query = PointsEntry.filter(id__in=list(ids))
-    if owner is not None:
-        query = query.filter(member__external_id=owner)
+    if access.member is not None:
+        query = query.filter(member__external_id=access.member)
     return list(await query)

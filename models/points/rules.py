@@ -1,4 +1,5 @@
-"""The pure rules of points: when lots expire, which lots pay, where returned points go.
+"""The pure rules of points: when lots expire, which lots pay, where returned points go,
+who sees an entry.
 
 No I/O and no clock: `now` is always an argument, and every datetime is timezone-aware.
 """
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models import validation
+from models.actors import Actor
 from models.errors import InsufficientPoints, InvalidInput
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -172,3 +174,24 @@ def expirable(lot: LotState, *, now: datetime) -> int:
     if lot.settled or lot.expires_at > now:
         return 0
     return lot.remaining - lot.held
+
+
+@dataclass(frozen=True)
+class EntryAccess:
+    """Whose ledger entries a caller may see: every member's, one member's, or none."""
+
+    every_member: bool = False
+    member: str | None = None  # the one member's externalId
+
+    @property
+    def nothing(self) -> bool:
+        return not self.every_member and self.member is None
+
+
+def entry_access(viewer: Actor | None) -> EntryAccess:
+    """Admins see every member's entries, a member their own, anyone else none."""
+    if viewer is None:
+        return EntryAccess()
+    if viewer.is_admin:
+        return EntryAccess(every_member=True)
+    return EntryAccess(member=viewer.subject) if viewer.is_member else EntryAccess()

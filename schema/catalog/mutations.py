@@ -7,7 +7,9 @@ from datetime import date
 import strawberry
 
 from models.catalog import service
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.catalog.types import CategoryType, GiftType, StockType, WarehouseType
+from schema.context import Info
 from schema.errors import UserError, attempt
 from schema.permissions import IsAdmin
 from schema.ratelimit import WithinRateLimit
@@ -32,11 +34,17 @@ class GiftInput:
     name: str
     category_slug: str
     points_price: int
-    description: str = ""
-    image_url: str = ""
+    description: str | None = strawberry.field(
+        default=None,
+        description="Null or absent: none (an upsert states the whole gift: null clears it).",
+    )
+    image_url: str | None = strawberry.field(
+        default=None,
+        description="Null or absent: none (an upsert states the whole gift: null clears it).",
+    )
     cash_price: MoneyInput | None = None
     limit_per_member: int | None = None
-    active: bool = True
+    active: bool | None = strawberry.field(default=None, description="Null or absent: active.")
 
 
 @strawberry.type
@@ -50,8 +58,13 @@ class WarehouseInput:
     code: str
     name: str
     daily_capacity: int
-    timezone: str = "Asia/Shanghai"
-    closed_dates: list[date] = strawberry.field(default_factory=list)
+    timezone: str | None = strawberry.field(
+        default=None, description="An IANA zone; null or absent: the programme's time zone."
+    )
+    closed_dates: list[date] | None = strawberry.field(
+        default=None,
+        description="Null or absent: none (an upsert states the whole list: null clears it).",
+    )
 
 
 @strawberry.type
@@ -65,7 +78,7 @@ class AdjustStockInput:
     sku: str
     warehouse_code: str
     delta: int
-    reason: str = ""
+    reason: str | None = strawberry.field(default=None, description="Null or absent: none.")
 
 
 @strawberry.type
@@ -79,53 +92,66 @@ def _gift_fields(input: GiftInput) -> service.GiftFields:
     return service.GiftFields(
         sku=input.sku,
         name=input.name,
-        description=input.description,
-        image_url=input.image_url,
+        description=input.description or "",
+        image_url=input.image_url or "",
         category_slug=input.category_slug,
         points_price=input.points_price,
         cash_price=cash.amount if cash else None,
-        currency=cash.currency if cash else "CNY",
+        currency=cash.currency if cash else None,
         limit_per_member=input.limit_per_member,
-        active=input.active,
+        active=True if input.active is None else input.active,
     )
 
 
 @strawberry.type
 class CatalogMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def upsert_category(self, input: CategoryInput) -> UpsertCategoryPayload:
         outcome = await attempt(service.upsert_category(slug=input.slug, name=input.name))
         category = CategoryType.from_row(outcome.value) if outcome.value else None
         return UpsertCategoryPayload(category=category, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
-    async def upsert_gift(self, input: GiftInput) -> UpsertGiftPayload:
-        outcome = await attempt(service.upsert_gift(fields=_gift_fields(input)))
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
+    async def upsert_gift(self, info: Info, input: GiftInput) -> UpsertGiftPayload:
+        outcome = await attempt(
+            service.upsert_gift(
+                fields=_gift_fields(input), default_currency=info.context.services.currency
+            )
+        )
         gift = GiftType.from_row(outcome.value) if outcome.value else None
         return UpsertGiftPayload(gift=gift, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
-    async def upsert_warehouse(self, input: WarehouseInput) -> UpsertWarehousePayload:
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
+    async def upsert_warehouse(self, info: Info, input: WarehouseInput) -> UpsertWarehousePayload:
         outcome = await attempt(
             service.upsert_warehouse(
                 code=input.code,
                 name=input.name,
                 daily_capacity=input.daily_capacity,
                 timezone=input.timezone,
-                closed_dates=input.closed_dates,
+                closed_dates=input.closed_dates or [],
+                default_timezone=info.context.services.points_timezone,
             )
         )
         warehouse = WarehouseType.from_row(outcome.value) if outcome.value else None
         return UpsertWarehousePayload(warehouse=warehouse, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def adjust_stock(self, input: AdjustStockInput) -> AdjustStockPayload:
         outcome = await attempt(
             service.adjust_stock(
                 sku=input.sku,
                 warehouse_code=input.warehouse_code,
                 delta=input.delta,
-                reason=input.reason,
+                reason=input.reason or "",
             )
         )
         stock = (

@@ -7,7 +7,7 @@ import strawberry
 from models.actors import Role
 from models.catalog import reads
 from models.catalog.service import GiftFilter, GiftSort
-from models.points.reads import available_points
+from schema.caller_dependence import DEPENDS_ON_ADMIN, DEPENDS_ON_CALLER
 from schema.catalog.types import CategoryType, GiftType
 from schema.context import Info
 from schema.pagination import Connection, connection
@@ -24,12 +24,19 @@ class GiftFilterInput:
     max_points: int | None = None
     in_stock: bool | None = None
     affordable: bool | None = strawberry.field(
-        default=None, description="Only what the signed-in member can pay from available points."
+        default=None,
+        description="Only what the signed-in member can pay from available points.",
+        directives=[DEPENDS_ON_CALLER],
     )
 
-
-async def _affordable_limit(info: Info) -> int:
-    return await available_points(external_id=require_role(info, Role.MEMBER).subject)
+    def to_domain(self) -> GiftFilter:
+        return GiftFilter(
+            category_slug=self.category_slug,
+            search=self.search,
+            min_points=self.min_points,
+            max_points=self.max_points,
+            in_stock=self.in_stock,
+        )
 
 
 @strawberry.type
@@ -48,23 +55,20 @@ class CatalogQueries:
         sort_by: GiftSortEnum | None = GiftSort.NEWEST,  # type: ignore[valid-type]
     ) -> Connection[GiftType]:
         wanted = filter or GiftFilterInput()
-        max_points = wanted.max_points
-        if wanted.affordable:
-            limit = await _affordable_limit(info)
-            max_points = limit if max_points is None else min(max_points, limit)
-        domain_filter = GiftFilter(
-            category_slug=wanted.category_slug,
-            search=wanted.search,
-            min_points=wanted.min_points,
-            max_points=max_points,
-            in_stock=wanted.in_stock,
+        member = require_role(info, Role.MEMBER).subject if wanted.affordable else None
+        page = await reads.gifts_page(
+            filter=wanted.to_domain(),
+            sort=sort_by or GiftSort.NEWEST,  # a client's `sortBy: null` means the default
+            first=first,
+            after=after,
+            affordable_for=member,
         )
-        sort = sort_by or GiftSort.NEWEST  # a client's `sortBy: null` means the default
-        page = await reads.gifts_page(filter=domain_filter, sort=sort, first=first, after=after)
         return connection(page, GiftType.from_row, after=after)
 
-    @strawberry.field(description="One gift by SKU; inactive gifts only for admins.")
+    @strawberry.field(
+        description="One gift by SKU; inactive gifts only for admins.",
+        directives=[DEPENDS_ON_ADMIN],
+    )
     async def gift(self, info: Info, sku: str) -> GiftType | None:
-        actor = info.context.actor
-        row = await reads.gift_by_sku(sku=sku, include_inactive=bool(actor and actor.is_admin))
+        row = await reads.gift_by_sku(sku=sku, viewer=info.context.actor)
         return GiftType.from_row(row) if row else None

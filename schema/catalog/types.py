@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
-from fulfilment import availability as promise
+from fulfilment.availability import Availability, availability
 from models.catalog import reads
 from models.catalog.models import Category, Gift, Stock, Warehouse
 from schema.context import Info
@@ -46,8 +46,8 @@ class CategoryType(relay.Node):
         return [cls.from_row(row) if row else None for row in rows]
 
 
-@strawberry.type
-class Availability:
+@strawberry.type(name="Availability")
+class AvailabilityType:
     in_stock: bool
     quantity_available: int
     estimated_ship_by: date | None = strawberry.field(
@@ -55,13 +55,23 @@ class Availability:
     )
 
 
-def _availability(info: Info) -> DataLoader[int, promise.Availability]:
+def _availability(info: Info) -> DataLoader[int, Availability]:
     services, now = info.context.services, info.context.now()
 
-    async def batch(gift_ids: Sequence[int]) -> list[promise.Availability]:
-        return await promise.availability(gift_ids, now=now, within=services.ship_within)
+    async def batch(gift_ids: Sequence[int]) -> list[Availability]:
+        return await availability(gift_ids, now=now, within=services.ship_within)
 
     return info.context.loaders.named("availability", batch)
+
+
+def _gifts(info: Info) -> DataLoader[int, Gift | None]:
+    """The request's gifts by id, as its caller may see them."""
+    viewer = info.context.actor
+
+    async def batch(gift_ids: Sequence[int]) -> list[Gift | None]:
+        return await reads.gifts_by_ids(gift_ids, viewer=viewer)
+
+    return info.context.loaders.named("gifts", batch)
 
 
 @strawberry.type(name="Gift")
@@ -104,9 +114,9 @@ class GiftType(relay.Node):
         return CategoryType.from_row(row)
 
     @strawberry.field(description="In stock, how many, and when an order placed now would ship.")
-    async def availability(self, info: Info) -> Availability:
+    async def availability(self, info: Info) -> AvailabilityType:
         found = await _availability(info).load(self.id)
-        return Availability(
+        return AvailabilityType(
             in_stock=found.in_stock,
             quantity_available=found.quantity_available,
             estimated_ship_by=found.estimated_ship_by,
@@ -116,10 +126,8 @@ class GiftType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        rows = await info.context.loaders.of(reads.gifts_by_ids).load_many(
-            [i or 0 for i in row_ids(node_ids)]
-        )
-        return [cls.from_row(row) if row and row.active else None for row in rows]
+        rows = await _gifts(info).load_many([i or 0 for i in row_ids(node_ids)])
+        return [cls.from_row(row) if row else None for row in rows]
 
 
 @strawberry.type(name="Warehouse")

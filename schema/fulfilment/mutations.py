@@ -8,6 +8,7 @@ from fulfilment import rules, shipments, tracking
 from models.actors import Role
 from models.orders import lifecycle
 from models.orders.models import OrderStatus
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.errors import UserError, attempt
 from schema.fulfilment.types import (
@@ -25,17 +26,29 @@ from schema.permissions import IsStaff, require_role
 
 @strawberry.type
 class FulfilmentMutations:
-    @strawberry.mutation(permission_classes=[IsStaff], description="CONFIRMED -> PICKING.")
+    @strawberry.mutation(
+        permission_classes=[IsStaff],
+        directives=[DEPENDS_ON_CALLER],
+        description="CONFIRMED -> PICKING.",
+    )
     async def start_picking(self, info: Info, input: OrderActionInput) -> StartPickingPayload:
         order, errors = await _advance(info, input.order_number, OrderStatus.PICKING)
         return StartPickingPayload(order=order, errors=errors)
 
-    @strawberry.mutation(permission_classes=[IsStaff], description="PICKING -> PACKED.")
+    @strawberry.mutation(
+        permission_classes=[IsStaff],
+        directives=[DEPENDS_ON_CALLER],
+        description="PICKING -> PACKED.",
+    )
     async def mark_packed(self, info: Info, input: OrderActionInput) -> MarkPackedPayload:
         order, errors = await _advance(info, input.order_number, OrderStatus.PACKED)
         return MarkPackedPayload(order=order, errors=errors)
 
-    @strawberry.mutation(permission_classes=[IsStaff], description="PACKED -> SHIPPED.")
+    @strawberry.mutation(
+        permission_classes=[IsStaff],
+        directives=[DEPENDS_ON_CALLER],
+        description="PACKED -> SHIPPED.",
+    )
     async def ship_order(self, info: Info, input: ShipOrderInput) -> ShipOrderPayload:
         outcome = await attempt(
             shipments.ship(
@@ -50,7 +63,11 @@ class FulfilmentMutations:
         order = OrderType.from_row(outcome.value) if outcome.value else None
         return ShipOrderPayload(order=order, errors=outcome.errors)
 
-    @strawberry.mutation(permission_classes=[IsStaff], description="Store a scan once.")
+    @strawberry.mutation(
+        permission_classes=[IsStaff],
+        directives=[DEPENDS_ON_CALLER],
+        description="Store a scan once.",
+    )
     async def record_tracking_event(
         self, info: Info, input: TrackingEventInput
     ) -> RecordTrackingEventPayload:
@@ -58,8 +75,8 @@ class FulfilmentMutations:
             carrier=input.carrier,
             tracking_number=input.tracking_number,
             status=input.status.value,
-            location=input.location,
-            description=input.description,
+            location=input.location or "",
+            description=input.description or "",
             occurred_at=input.occurred_at,
         )
         outcome = await attempt(

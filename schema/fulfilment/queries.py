@@ -11,6 +11,7 @@ from fulfilment import queue, sla
 from models.actors import Role
 from models.orders.models import OrderStatus
 from models.orders.rules import OPEN_STATUSES
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.fulfilment.types import SlaReportType
 from schema.orders.types import OrderType
@@ -24,7 +25,9 @@ OPEN_STATUSES_DESCRIPTION = f"Null: {', '.join(_OPEN[:-1])} and {_OPEN[-1]}."
 
 @strawberry.type
 class FulfilmentQueries:
-    @strawberry.field(description="A warehouse's orders, earliest shipBy first.")
+    @strawberry.field(
+        description="A warehouse's orders, earliest shipBy first.", directives=[DEPENDS_ON_CALLER]
+    )
     async def fulfilment_queue(
         self,
         info: Info,
@@ -42,7 +45,10 @@ class FulfilmentQueries:
         )
         return connection(page, OrderType.from_row, after=after)
 
-    @strawberry.field(description="The promise kept, for orders confirmed in [from, to).")
+    @strawberry.field(
+        description="The promise kept, for orders confirmed in [from, to).",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def sla_report(
         self,
         info: Info,

@@ -13,6 +13,7 @@ import strawberry
 
 from fulfilment import live
 from models.actors import Role
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info, Loaders
 from schema.fulfilment.types import FulfilmentAlertType
 from schema.orders.types import OrderType
@@ -21,7 +22,10 @@ from schema.permissions import require_role, require_warehouse
 
 @strawberry.type
 class FulfilmentSubscriptions:
-    @strawberry.subscription(description="The order, each time it changes (its member only).")
+    @strawberry.subscription(
+        description="The order, each time it changes (its member only).",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def order_updated(self, info: Info, number: str) -> AsyncGenerator[OrderType, None]:
         actor = require_role(info, Role.MEMBER, Role.ADMIN)
         async with aclosing(live.order_changes(number=number, actor=actor)) as changes:
@@ -29,7 +33,10 @@ class FulfilmentSubscriptions:
                 info.context.loaders = Loaders()
                 yield OrderType.from_row(row)
 
-    @strawberry.subscription(description="At-risk and breach alerts of a warehouse's orders.")
+    @strawberry.subscription(
+        description="At-risk and breach alerts of a warehouse's orders.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def fulfilment_alerts(
         self, info: Info, warehouse_code: str
     ) -> AsyncGenerator[FulfilmentAlertType, None]:

@@ -87,8 +87,8 @@ class TrackingEventInput:
     tracking_number: str
     status: TrackingStatus
     occurred_at: datetime = strawberry.field(description="When it happened, with a zone.")
-    location: str = ""
-    description: str = ""
+    location: str | None = strawberry.field(default=None, description="Null or absent: none.")
+    description: str | None = strawberry.field(default=None, description="Null or absent: none.")
 
 
 @strawberry.type

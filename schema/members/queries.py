@@ -7,6 +7,7 @@ import strawberry
 from models.actors import Role
 from models.members import service
 from models.points.reads import member_with_totals
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.members.types import MemberType
 from schema.permissions import IsAdmin, require_role
@@ -15,7 +16,10 @@ from schema.points.types import prime_points_summary
 
 @strawberry.type
 class MemberQueries:
-    @strawberry.field(description="The signed-in member; created with zero points on first sight.")
+    @strawberry.field(
+        description="The signed-in member; created with zero points on first sight.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def me(self, info: Info) -> MemberType:
         actor = require_role(info, Role.MEMBER)
         found = await member_with_totals(actor.subject)
@@ -25,7 +29,11 @@ class MemberQueries:
         prime_points_summary(info, member.id, totals)
         return MemberType.from_row(member)
 
-    @strawberry.field(permission_classes=[IsAdmin], description="A member by customer number.")
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="A member by customer number.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def member(self, external_id: str) -> MemberType | None:
         row = await service.find_member(external_id=external_id)
         return MemberType.from_row(row) if row else None

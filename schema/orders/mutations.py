@@ -9,6 +9,7 @@ from models.actors import Role
 from models.orders import lifecycle, reads, redemption
 from models.orders.redemption import RedeemRequest, RedemptionResult
 from models.orders.rules import Address, LineRequest
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.errors import UserError, attempt
 from schema.metrics import REDEMPTIONS
@@ -31,9 +32,9 @@ class ShippingAddressInput:
     province: str
     city: str
     line1: str
-    district: str = ""
-    line2: str = ""
-    postal_code: str = ""
+    district: str | None = strawberry.field(default=None, description="Null or absent: none.")
+    line2: str | None = strawberry.field(default=None, description="Null or absent: none.")
+    postal_code: str | None = strawberry.field(default=None, description="Null or absent: none.")
 
 
 @strawberry.input
@@ -45,8 +46,8 @@ class RedeemInput:
     shipping_address: ShippingAddressInput
 
 
-@strawberry.type
-class Payment:
+@strawberry.type(name="Payment")
+class PaymentType:
     client_secret: str
     status: str
     amount: Money
@@ -55,14 +56,14 @@ class Payment:
 @strawberry.type
 class RedeemPayload:
     order: OrderType | None
-    payment: Payment | None
+    payment: PaymentType | None
     errors: list[UserError]
 
 
 @strawberry.input
 class CancelOrderInput:
     order_number: str
-    reason: str = ""
+    reason: str | None = strawberry.field(default=None, description="Null or absent: none.")
 
 
 @strawberry.type
@@ -81,20 +82,20 @@ def _request(input: RedeemInput) -> RedeemRequest:
             phone=address.phone,
             province=address.province,
             city=address.city,
-            district=address.district,
+            district=address.district or "",
             line1=address.line1,
-            line2=address.line2,
-            postal_code=address.postal_code,
+            line2=address.line2 or "",
+            postal_code=address.postal_code or "",
         ),
     )
 
 
-def _payment(placed: RedemptionResult) -> Payment | None:
+def _payment(placed: RedemptionResult) -> PaymentType | None:
     order, started = placed.order, placed.payment
     if started is None or order.cash_total is None:
         return None
     amount = Money(amount=order.cash_total, currency=order.currency)
-    return Payment(client_secret=started.client_secret, status=started.status, amount=amount)
+    return PaymentType(client_secret=started.client_secret, status=started.status, amount=amount)
 
 
 def _prime(info: Info, placed: RedemptionResult) -> None:
@@ -108,7 +109,9 @@ def _prime(info: Info, placed: RedemptionResult) -> None:
 
 @strawberry.type
 class OrderMutations:
-    @strawberry.mutation(permission_classes=[IsMember, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsMember, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def redeem(self, info: Info, input: RedeemInput) -> RedeemPayload:
         actor = require_role(info, Role.MEMBER)
         services = info.context.services
@@ -132,7 +135,9 @@ class OrderMutations:
         order = OrderType.from_row(placed.order)
         return RedeemPayload(order=order, payment=_payment(placed), errors=[])
 
-    @strawberry.mutation(permission_classes=[IsMemberOrAdmin, WithinRateLimit])
+    @strawberry.mutation(
+        permission_classes=[IsMemberOrAdmin, WithinRateLimit], directives=[DEPENDS_ON_CALLER]
+    )
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> CancelOrderPayload:
         outcome = await attempt(
             lifecycle.cancel(
@@ -141,7 +146,7 @@ class OrderMutations:
                 now=info.context.now(),
                 planner=info.context.services.planner,
                 gateway=info.context.services.payments,
-                reason=input.reason,
+                reason=input.reason or "",
             )
         )
         order = OrderType.from_row(outcome.value) if outcome.value else None

@@ -6,6 +6,7 @@ import strawberry
 
 from models.orders import reads
 from models.orders.models import OrderStatus
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.orders.types import OrderType
 from schema.pagination import Connection, connection
@@ -14,7 +15,10 @@ from schema.permissions import require_actor
 
 @strawberry.type
 class OrderQueries:
-    @strawberry.field(description="An order by number; null if absent or not yours to see.")
+    @strawberry.field(
+        description="An order by number; null if absent or not yours to see.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def order(self, info: Info, number: str) -> OrderType | None:
         actor = require_actor(info)
         row = await reads.visible_order(number=number, actor=actor)

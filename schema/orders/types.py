@@ -152,7 +152,7 @@ class OrderType(relay.Node):
     @strawberry.field(description="Not shipped and under the at-risk threshold before shipBy.")
     def at_risk(self, info: Info) -> bool:
         state = self._urgency(info)
-        return state is not None and (state.at_risk or state.breached)
+        return state is not None and state.at_risk_or_breached
 
     @strawberry.field(description="Hours until shipBy; negative once it has passed.")
     def hours_left(self, info: Info) -> float | None:
@@ -160,13 +160,10 @@ class OrderType(relay.Node):
         return None if state is None else state.hours_left
 
     def _urgency(self, info: Info) -> rules.Urgency | None:
-        if self.ship_by is None:
-            return None
-        shipped = self.status in {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED}
-        return rules.urgency(
+        return rules.order_urgency(
+            self.status,
             self.ship_by,
             now=info.context.now(),
-            shipped=shipped,
             threshold=info.context.services.at_risk,
         )
 

@@ -7,8 +7,9 @@ from datetime import datetime
 import strawberry
 
 from models.points import service
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
-from schema.errors import Outcome, UserError, attempt
+from schema.errors import ServiceResult, UserError, attempt
 from schema.permissions import IsAdmin
 from schema.points.types import PointsEntryType, PointsSummary, current_summary
 
@@ -18,7 +19,7 @@ class AwardPointsInput:
     member_external_id: str
     amount: int
     external_ref: str = strawberry.field(description="The same reference credits once.")
-    reason: str = ""
+    reason: str | None = strawberry.field(default=None, description="Null or absent: none.")
     expires_at: datetime | None = strawberry.field(
         default=None, description="Defaults to the programme's expiry rule."
     )
@@ -47,7 +48,7 @@ class AdjustPointsPayload:
 
 
 async def _payload_parts(
-    outcome: Outcome[service.Credit],
+    outcome: ServiceResult[service.Credit],
 ) -> tuple[PointsEntryType | None, PointsSummary | None]:
     if outcome.value is None:
         return None, None
@@ -57,13 +58,17 @@ async def _payload_parts(
 
 @strawberry.type
 class PointsMutations:
-    @strawberry.mutation(permission_classes=[IsAdmin], description="Credit points once per ref.")
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        directives=[DEPENDS_ON_CALLER],
+        description="Credit points once per ref.",
+    )
     async def award_points(self, info: Info, input: AwardPointsInput) -> AwardPointsPayload:
         outcome = await attempt(
             service.award(
                 member_external_id=input.member_external_id,
                 amount=input.amount,
-                reason=input.reason,
+                reason=input.reason or "",
                 external_ref=input.external_ref,
                 expires_at=input.expires_at,
                 now=info.context.now(),
@@ -74,7 +79,9 @@ class PointsMutations:
         return AwardPointsPayload(entry=entry, points=points, errors=outcome.errors)
 
     @strawberry.mutation(
-        permission_classes=[IsAdmin], description="Correct a balance; never below zero."
+        permission_classes=[IsAdmin],
+        directives=[DEPENDS_ON_CALLER],
+        description="Correct a balance; never below zero.",
     )
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
         outcome = await attempt(

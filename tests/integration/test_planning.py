@@ -23,7 +23,12 @@ async def mall() -> tuple[dict[str, int], dict[str, Warehouse]]:
     await catalog.upsert_category(slug="all", name="All")
     warehouses = {
         code: await catalog.upsert_warehouse(
-            code=code, name=code, daily_capacity=capacity, timezone="Asia/Shanghai", closed_dates=[]
+            code=code,
+            name=code,
+            daily_capacity=capacity,
+            timezone="Asia/Shanghai",
+            closed_dates=[],
+            default_timezone="Asia/Shanghai",
         )
         for code, capacity in (("SH01", 2), ("BJ01", 100))
     }
@@ -40,7 +45,8 @@ async def mall() -> tuple[dict[str, int], dict[str, Warehouse]]:
                 currency="CNY",
                 limit_per_member=None,
                 active=True,
-            )
+            ),
+            default_currency="CNY",
         )
     for sku, code, units in (("A", "SH01", 5), ("B", "SH01", 5), ("A", "BJ01", 50)):
         await catalog.adjust_stock(sku=sku, warehouse_code=code, delta=units, reason="r")

@@ -28,7 +28,12 @@ ADDRESS = Address(
 async def gifts(count: int) -> None:
     await catalog.upsert_category(slug="all", name="All")
     await catalog.upsert_warehouse(
-        code="SH01", name="SH", daily_capacity=1000, timezone="Asia/Shanghai", closed_dates=[]
+        code="SH01",
+        name="SH",
+        daily_capacity=1000,
+        timezone="Asia/Shanghai",
+        closed_dates=[],
+        default_timezone="Asia/Shanghai",
     )
     for i in range(count):
         sku = f"G{i:03d}"
@@ -44,7 +49,8 @@ async def gifts(count: int) -> None:
                 currency="CNY",
                 limit_per_member=None,
                 active=True,
-            )
+            ),
+            default_currency="CNY",
         )
         await catalog.adjust_stock(sku=sku, warehouse_code="SH01", delta=500, reason="r")
 

@@ -42,7 +42,12 @@ def forms() -> list[str]:
 async def one_gift_in_one_warehouse(capacity: int = 10) -> tuple[int, int]:
     await catalog.upsert_category(slug="all", name="All")
     warehouse = await catalog.upsert_warehouse(
-        code="SH01", name="SH", daily_capacity=capacity, timezone="Asia/Shanghai", closed_dates=[]
+        code="SH01",
+        name="SH",
+        daily_capacity=capacity,
+        timezone="Asia/Shanghai",
+        closed_dates=[],
+        default_timezone="Asia/Shanghai",
     )
     gift = await catalog.upsert_gift(
         fields=catalog.GiftFields(
@@ -56,7 +61,8 @@ async def one_gift_in_one_warehouse(capacity: int = 10) -> tuple[int, int]:
             currency="CNY",
             limit_per_member=None,
             active=True,
-        )
+        ),
+        default_currency="CNY",
     )
     return gift.id, warehouse.id
 

@@ -7,8 +7,8 @@ import pytest
 import strawberry
 from strawberry.extensions import ParserCache
 
-from schema import execution
-from schema.execution import Executor
+from schema import graphql_core_internals
+from schema.graphql_core_internals import CollectedOnceExecutionContext
 from schema.root import build_schema
 
 
@@ -49,7 +49,7 @@ class Query:
 SCHEMA = strawberry.Schema(
     query=Query,
     types=[Box, Envelope],
-    execution_context_class=Executor,
+    execution_context_class=CollectedOnceExecutionContext,
     extensions=[lambda: ParserCache(maxsize=8)],
 )
 
@@ -71,7 +71,7 @@ query Conditional($withCarrier: Boolean!) {
 
 
 def test_each_type_of_a_list_gets_its_own_fields_every_time() -> None:
-    execution.forget()
+    graphql_core_internals.forget()
     expected = {
         "shipment": {
             "number": "S-1",
@@ -86,39 +86,39 @@ def test_each_type_of_a_list_gets_its_own_fields_every_time() -> None:
         result = SCHEMA.execute_sync(BY_TYPE)
         assert result.errors is None
         assert result.data == expected
-    assert execution.kept_selections() == 3  # the shipment, a Box, an Envelope
+    assert graphql_core_internals.kept_selections() == 3  # the shipment, a Box, an Envelope
 
 
 def test_a_document_with_directives_is_collected_per_request() -> None:
-    execution.forget()
+    graphql_core_internals.forget()
     with_carrier = SCHEMA.execute_sync(CONDITIONAL, variable_values={"withCarrier": True})
     without = SCHEMA.execute_sync(CONDITIONAL, variable_values={"withCarrier": False})
     assert with_carrier.data == {"shipment": {"number": "S-1", "carrier": "SF"}}
     assert without.data == {"shipment": {"number": "S-1"}}
-    assert execution.kept_selections() == 0
+    assert graphql_core_internals.kept_selections() == 0
 
 
 async def test_the_service_schema_answers_a_repeated_query_the_same_from_what_it_kept() -> None:
-    execution.forget()
+    graphql_core_internals.forget()
     schema = build_schema()
     query = '{ __type(name: "Gift") { name fields { name type { name kind } } } }'
     first = await schema.execute(query)
-    kept = execution.kept_selections()
+    kept = graphql_core_internals.kept_selections()
     second = await schema.execute(query)
     assert first.errors is None
     assert second.errors is None
     assert second.data == first.data
     assert kept > 0
-    assert execution.kept_selections() == kept  # the second request found it all kept
+    assert graphql_core_internals.kept_selections() == kept  # the second request found it all kept
 
 
 def test_only_the_latest_operations_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each kept operation keeps its document alive: a client sending ever new documents
     cannot make the executor hold more than `KEPT_OPERATIONS` of them."""
-    execution.forget()
-    monkeypatch.setattr(execution, "KEPT_OPERATIONS", 3)
+    graphql_core_internals.forget()
+    monkeypatch.setattr(graphql_core_internals, "KEPT_OPERATIONS", 3)
     for n in range(5):
         result = SCHEMA.execute_sync(f"query Q{n} {{ shipment {{ number }} }}")
         assert result.data == {"shipment": {"number": "S-1"}}
-    assert len(execution._kept) == 3
-    assert execution.kept_selections() == 3
+    assert len(graphql_core_internals._kept) == 3
+    assert graphql_core_internals.kept_selections() == 3

@@ -1,9 +1,15 @@
-"""graphql-core's executor, with each selection's fields collected once per document.
+"""The one place that reaches into graphql-core's internals: its executor, with each
+selection's fields collected once per document.
 
 To complete an object, graphql-core walks the field's selection set (its fragments, inline
 fragments and directives) and groups the fields it finds by response key. It remembers
-the answer for one execution only, so the same walk runs again on every request: about a
-tenth of a redemption's server time in py-spy's samples (benchmarks/PROFILES.md §15).
+the answer for one execution only, so the same walk runs again on every request
+(benchmarks/PROFILES.md §15 says what that costs).
+
+This overrides `collect_subfields` of graphql-core's `ExecutionContext` (through
+strawberry's subclass) and uses its `collect_fields` types, none of which graphql-core
+promises to keep: an upgrade of either library is checked against tests/unit/
+test_collected_once.py first.
 
 For a document without directives the answer depends only on the document and the
 object's type, never on the variables, so it is kept across requests. The parser cache
@@ -81,7 +87,7 @@ class _Lru(OrderedDict[int, _Operation]):
 _kept = _Lru()
 
 
-class Executor(StrawberryGraphQLCoreExecutionContext):
+class CollectedOnceExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor; selections of documents without directives collected once."""
 
     _operation: _Operation | None = None
@@ -122,4 +128,4 @@ def kept_selections() -> int:
     return sum(len(k.collected or ()) for k in _kept.values())
 
 
-__all__ = ["Executor", "forget", "kept_selections"]
+__all__ = ["CollectedOnceExecutionContext", "forget", "kept_selections"]
