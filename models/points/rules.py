@@ -114,6 +114,16 @@ def check_adjustment(delta: int) -> int:
     return delta
 
 
+def clean_member_external_id(value: str) -> str:
+    """A member's externalId as awards name it; raises InvalidInput."""
+    return validation.identifier(value, field="member_external_id", max_length=64)
+
+
+def clean_external_ref(value: str) -> str:
+    """A credit's externalRef, which credits once; raises InvalidInput."""
+    return validation.identifier(value, field="external_ref", max_length=128)
+
+
 def clean_reason(value: str, *, required: bool = False) -> str:
     """A reason of at most 200 characters; raises InvalidInput."""
     return validation.text(value, field="reason", max_length=200, required=required)

@@ -19,7 +19,6 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import validation
 from models.errors import IdempotencyConflict, NotFound
 from models.members.service import ensure_member, find_member
 from models.paging import Page, SortKey, paginate
@@ -65,10 +64,6 @@ class Credit:
 
     entry: PointsEntry
     created: bool
-
-
-def _ref(value: str) -> str:
-    return validation.identifier(value, field="external_ref", max_length=128)
 
 
 async def _replay(ref: str, *, external_id: str, delta: int, kind: EntryKind) -> Credit | None:
@@ -121,9 +116,9 @@ async def award(
     """Credit a new lot once per external_ref; raises InvalidInput, IdempotencyConflict."""
     if kind not in CREDIT_KINDS:
         raise ValueError(f"{kind} is not a credit")
-    external_id = validation.identifier(member_external_id, field="member_external_id")
+    external_id = rules.clean_member_external_id(member_external_id)
     rules.check_award(amount)
-    reason, ref = rules.clean_reason(reason), _ref(external_ref)
+    reason, ref = rules.clean_reason(reason), rules.clean_external_ref(external_ref)
     order = rules.clean_order_number(order_number) if order_number is not None else None
     lot_expiry = rules.credit_expiry(expires_at, now=now, timezone=timezone)
     replayed = await _replay(ref, external_id=external_id, delta=amount, kind=kind)
@@ -159,9 +154,9 @@ async def adjust(
     timezone: str = rules.DEFAULT_TIMEZONE,
 ) -> Credit:
     """Correct a balance once per external_ref; raises InvalidInput, NotFound, InsufficientPoints, IdempotencyConflict."""  # noqa: E501
-    external_id = validation.identifier(member_external_id, field="member_external_id")
+    external_id = rules.clean_member_external_id(member_external_id)
     rules.check_adjustment(delta)
-    reason, ref = rules.clean_reason(reason, required=True), _ref(external_ref)
+    reason, ref = rules.clean_reason(reason, required=True), rules.clean_external_ref(external_ref)
     replayed = await _replay(ref, external_id=external_id, delta=delta, kind=EntryKind.ADJUST)
     if replayed is not None:
         return replayed
