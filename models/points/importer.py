@@ -4,8 +4,9 @@ Each row ends imported, already imported (its ref was credited before to the sam
 with the same amount), or rejected with its line: invalid, or IDEMPOTENCY_CONFLICT when its
 ref was used for another member or amount. The outcome is what `award` makes of the rows
 in file order. PostgreSQL stores a batch with set-based SQL (`import_postgres`); other
-databases (SQLite) go through the ORM in bulk. Memory stays bounded by the batch: a ref
-that repeats in a later batch is recognised by the ledger itself.
+databases (SQLite) go through the ORM in bulk, and so does PostgreSQL when `set_based` is
+False: two forms of the same rules, which the tests hold to the same outcomes. Memory stays
+bounded by the batch: a ref that repeats in a later batch is recognised by the ledger itself.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ async def import_points(
     batch_size: int = 10_000,
     timezone: str = rules.DEFAULT_TIMEZONE,
     progress: Callable[[int], None] | None = None,
+    set_based: bool = True,
 ) -> ImportReport:
     """Import an accrual file batch by batch; raises InvalidInput for an unusable header."""
     if batch_size < 1:
@@ -81,7 +83,7 @@ async def import_points(
     while rows is not None:
         following = asyncio.ensure_future(asyncio.to_thread(next, rounds, None))
         try:
-            await _import_round(rows, report, now=now, lanes=lanes)
+            await _import_round(rows, report, now=now, lanes=lanes, set_based=set_based)
         except BaseException:
             await asyncio.gather(following, return_exceptions=True)
             raise
@@ -106,7 +108,12 @@ def _lane_of(accrual: Accrual, lanes: int) -> int:
 
 
 async def _import_round(
-    rows: Sequence[Accrual | Rejection], report: ImportReport, *, now: datetime, lanes: int
+    rows: Sequence[Accrual | Rejection],
+    report: ImportReport,
+    *,
+    now: datetime,
+    lanes: int,
+    set_based: bool,
 ) -> None:
     """Store a round of rows as member-disjoint batches, one transaction each, at once.
 
@@ -119,7 +126,9 @@ async def _import_round(
     batches: list[list[Accrual]] = [[] for _ in range(lanes)]
     for accrual in unique.fresh:
         batches[_lane_of(accrual, lanes)].append(accrual)
-    parts = await asyncio.gather(*(_store(batch, now=now) for batch in batches))
+    parts = await asyncio.gather(
+        *(_store(batch, now=now, set_based=set_based) for batch in batches)
+    )
     stored = Stored(
         imported=sum(part.imported for part in parts),
         replayed=sum(part.replayed for part in parts),
@@ -144,14 +153,14 @@ async def _import_round(
     report.rejected += sorted(rejected, key=lambda rejection: rejection.line)
 
 
-async def _store(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
+async def _store(accruals: Sequence[Accrual], *, now: datetime, set_based: bool) -> Stored:
     """One transaction: the batch's distinct refs become credits, replays or conflicts."""
     if not accruals:
         return Stored(0, 0, frozenset())
     retries = DEADLOCK_RETRIES
     while True:
         try:
-            return await _store_once(accruals, now=now)
+            return await _store_once(accruals, now=now, set_based=set_based)
         except asyncpg.DeadlockDetectedError:
             # Two imports of overlapping files at once can meet on shared refs in different
             # orders; PostgreSQL aborts one batch, which rolled back whole and is idempotent.
@@ -160,9 +169,9 @@ async def _store(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
             retries -= 1
 
 
-async def _store_once(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
+async def _store_once(accruals: Sequence[Accrual], *, now: datetime, set_based: bool) -> Stored:
     async with in_transaction() as connection:
-        if isinstance(connection, AsyncpgDBClient):
+        if set_based and isinstance(connection, AsyncpgDBClient):
             async with connection.acquire_connection() as raw:
                 return await import_postgres.store_batch(raw, accruals, now=now)
         return await _store_orm(accruals, now=now)
