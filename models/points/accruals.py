@@ -16,6 +16,7 @@ from datetime import datetime
 
 from models.errors import DomainError, IdempotencyConflict, InvalidInput
 from models.points import rules
+from models.points.models import EntryKind
 
 COLUMNS = ("member_external_id", "amount", "external_ref", "reason", "expires_at")
 REQUIRED = frozenset(COLUMNS[:3])
@@ -32,6 +33,10 @@ class Accrual:
     external_ref: str
     reason: str
     expires_at: datetime
+
+    def use(self) -> rules.RefUse:
+        """What the row's ref is to credit: an EARN of `amount` to its member."""
+        return rules.RefUse(self.member_external_id, self.amount, EntryKind.EARN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +171,7 @@ class Deduplicated:
 
 
 def deduplicate(accruals: Iterable[Accrual]) -> Deduplicated:
-    """A ref seen earlier in the batch: the same member and amount repeats it, others conflict."""
+    """A ref seen earlier in the batch: the same credit again repeats it, others conflict."""
     first: dict[str, Accrual] = {}
     repeats: list[Accrual] = []
     conflicts: list[Rejection] = []
@@ -174,10 +179,7 @@ def deduplicate(accruals: Iterable[Accrual]) -> Deduplicated:
         earlier = first.get(accrual.external_ref)
         if earlier is None:
             first[accrual.external_ref] = accrual
-        elif (earlier.member_external_id, earlier.amount) == (
-            accrual.member_external_id,
-            accrual.amount,
-        ):
+        elif rules.reuse_of(earlier.use(), accrual.use()) is rules.RefReuse.REPLAYED:
             repeats.append(accrual)
         else:
             conflicts.append(conflict(accrual.line, accrual.external_ref, f"line {earlier.line}"))

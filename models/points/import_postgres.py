@@ -19,6 +19,8 @@ from typing import Any
 
 from models.points import rules
 from models.points.accruals import Accrual, Stored, past_ceiling
+from models.points.credits_postgres import REF_REUSE
+from models.points.rules import RefReuse
 
 STAGED_COLUMNS = ("line", "member_external_id", "amount", "external_ref", "reason", "expires_at")
 
@@ -36,15 +38,6 @@ CREATE TEMPORARY TABLE points_import_staging (
 ) ON COMMIT DROP
 """
 
-# A staged row whose ref the ledger already holds: the same credit again, or a conflict.
-CLASSIFIED = """(
-    SELECT CASE
-        WHEN m.external_id = s.member_external_id AND e.delta = s.amount AND e.kind = 'EARN'
-        THEN 'replayed' ELSE 'conflict' END
-    FROM points_entry AS e JOIN member AS m ON m.id = e.member_id
-    WHERE e.external_ref = s.external_ref
-)"""
-
 # Correlated subqueries: one index probe per staged row, whatever the size of the ledger.
 # One pass finds each row's member, if known, and an earlier entry of its ref, if any, and
 # counts the rows by what it found.
@@ -52,11 +45,11 @@ LOOKUP = f"""
 WITH looked_up AS (
     UPDATE points_import_staging AS s SET
         member_id = (SELECT m.id FROM member AS m WHERE m.external_id = s.member_external_id),
-        outcome = {CLASSIFIED}
+        outcome = {REF_REUSE}
     RETURNING s.outcome, s.member_id IS NULL AS unknown
 )
 SELECT outcome, unknown, COUNT(*) AS n FROM looked_up GROUP BY outcome, unknown
-"""  # noqa: S608 (built from the constant above)
+"""  # noqa: S608 (built from a constant)
 
 CREATE_MEMBERS = """
 INSERT INTO member (external_id, display_name, tier, created_at, updated_at)
@@ -100,14 +93,14 @@ JOIN LATERAL (
 # classified as LOOKUP would have.
 LEAVE_OUT = f"""
 WITH left_out AS (
-    UPDATE points_import_staging AS s SET outcome = COALESCE($2::varchar, {CLASSIFIED})
+    UPDATE points_import_staging AS s SET outcome = COALESCE($2::varchar, {REF_REUSE})
     WHERE s.outcome IS NULL AND s.external_ref = ANY($1::varchar[])
     RETURNING s.member_id, s.amount
 )
 UPDATE points_account AS a SET balance = a.balance - t.total
 FROM (SELECT member_id, SUM(amount) AS total FROM left_out GROUP BY member_id) AS t
 WHERE a.member_id = t.member_id
-"""  # noqa: S608 (built from the constant above)
+"""  # noqa: S608 (built from a constant)
 
 # Entries in file order, then their lots in entry order: what `award` writes. Returns the
 # refs it did not credit: ones a concurrent award wrote after LOOKUP (almost always none).
@@ -129,7 +122,9 @@ EXCEPT SELECT external_ref FROM inserted
 """
 
 COUNT_OUTCOMES = "SELECT outcome, COUNT(*) AS n FROM points_import_staging GROUP BY outcome"
-CONFLICTS = "SELECT external_ref FROM points_import_staging WHERE outcome = 'conflict'"
+CONFLICTS = f"""
+SELECT external_ref FROM points_import_staging WHERE outcome = '{RefReuse.CONFLICT.value}'
+"""  # noqa: S608 (built from a constant)
 
 
 async def store_batch(connection: Any, accruals: Sequence[Accrual], *, now: datetime) -> Stored:
@@ -161,10 +156,10 @@ async def store_batch(connection: Any, accruals: Sequence[Accrual], *, now: date
         await connection.execute(LEAVE_OUT, missed, None)
         counts = _counts(await connection.fetch(COUNT_OUTCOMES))
         imported = counts.get(None, 0)
-    conflicting = await connection.fetch(CONFLICTS) if counts.get("conflict") else []
+    conflicting = await connection.fetch(CONFLICTS) if counts.get(RefReuse.CONFLICT) else []
     return Stored(
         imported=imported,
-        replayed=counts.get("replayed", 0),
+        replayed=counts.get(RefReuse.REPLAYED, 0),
         conflicting=frozenset(row["external_ref"] for row in conflicting),
         over_ceiling=frozenset(over),
     )

@@ -185,7 +185,7 @@ async def _store_orm(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
         earlier = known.get(accrual.external_ref)
         if earlier is None:
             fresh.append(accrual)
-        elif earlier == (accrual.member_external_id, accrual.amount, EntryKind.EARN):
+        elif rules.reuse_of(earlier, accrual.use()) is rules.RefReuse.REPLAYED:
             replayed += 1
         else:
             conflicting.add(accrual.external_ref)
@@ -193,13 +193,16 @@ async def _store_orm(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
     return Stored(len(fresh) - len(over), replayed, frozenset(conflicting), frozenset(over))
 
 
-async def _known_refs(refs: Sequence[str]) -> dict[str, tuple[str, int, EntryKind]]:
-    known: dict[str, tuple[str, int, EntryKind]] = {}
+async def _known_refs(refs: Sequence[str]) -> dict[str, rules.RefUse]:
+    """What each ref the ledger already holds was used for."""
+    known: dict[str, rules.RefUse] = {}
     for chunk in _chunks(refs, IN_CHUNK):
         rows = await PointsEntry.filter(external_ref__in=chunk).values_list(
             "external_ref", "member__external_id", "delta", "kind"
         )
-        known.update({ref: (member, delta, EntryKind(kind)) for ref, member, delta, kind in rows})
+        known.update(
+            {ref: rules.RefUse(member, delta, EntryKind(kind)) for ref, member, delta, kind in rows}
+        )
     return known
 
 

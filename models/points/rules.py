@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from models import validation
 from models.errors import InsufficientPoints, InvalidInput
+from models.points.models import EntryKind
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 GRACE_PERIOD = timedelta(days=30)
@@ -122,6 +124,28 @@ def clean_member_external_id(value: str) -> str:
 def clean_external_ref(value: str) -> str:
     """A credit's externalRef, which credits once; raises InvalidInput."""
     return validation.identifier(value, field="external_ref", max_length=128)
+
+
+@dataclass(frozen=True)
+class RefUse:
+    """What an external_ref credits (or debits): whose points, by how much, of which kind."""
+
+    member_external_id: str
+    delta: int
+    kind: EntryKind
+
+
+class RefReuse(StrEnum):
+    """What a new use of a ref the ledger already holds is."""
+
+    REPLAYED = "replayed"
+    CONFLICT = "conflict"
+
+
+def reuse_of(earlier: RefUse, wanted: RefUse) -> RefReuse:
+    """A ref books once: the same member, delta and kind again replays the earlier entry,
+    anything else conflicts with it (`credits_postgres.REF_REUSE` is the SQL form)."""
+    return RefReuse.REPLAYED if earlier == wanted else RefReuse.CONFLICT
 
 
 def clean_reason(value: str, *, required: bool = False) -> str:

@@ -71,7 +71,8 @@ async def _replay(ref: str, *, external_id: str, delta: int, kind: EntryKind) ->
     entry = await PointsEntry.filter(external_ref=ref).select_related("member").first()
     if entry is None:
         return None
-    if (entry.member.external_id, entry.delta, entry.kind) != (external_id, delta, kind):
+    earlier = rules.RefUse(entry.member.external_id, entry.delta, entry.kind)
+    if rules.reuse_of(earlier, rules.RefUse(external_id, delta, kind)) is rules.RefReuse.CONFLICT:
         raise IdempotencyConflict(
             f"externalRef {ref} was already used for another member, amount or kind",
             field="external_ref",
