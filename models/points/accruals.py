@@ -143,22 +143,9 @@ class Stored:
     over_ceiling: frozenset[str] = frozenset()
 
 
-def past_ceiling(balance: int, accruals: Iterable[tuple[str, int]]) -> set[str]:
-    """The refs that `award` would refuse, credited in order from `balance`: each one that
-    would take the balance past `rules.MAX_BALANCE` (later, smaller ones may still fit)."""
-    refused: set[str] = set()
-    for ref, amount in accruals:
-        if balance + amount > rules.MAX_BALANCE:
-            refused.add(ref)
-        else:
-            balance += amount
-    return refused
-
-
 def over_ceiling(line: int) -> Rejection:
-    return Rejection(
-        line, InvalidInput.code, f"the member's balance would pass {rules.MAX_BALANCE:,} points"
-    )
+    refusal = rules.ceiling_refusal()
+    return Rejection(line, refusal.code, refusal.message)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from models.points import rules
-from models.points.accruals import Accrual, Stored, past_ceiling
+from models.points.accruals import Accrual, Stored
 from models.points.credits_postgres import REF_REUSE
 from models.points.rules import RefReuse
 
@@ -146,7 +146,7 @@ async def store_batch(connection: Any, accruals: Sequence[Accrual], *, now: date
     over: set[str] = set()
     for account in await connection.fetch(RAISE_ACCOUNTS, now, rules.MAX_BALANCE):
         in_order = zip(account["refs"], account["amounts"], strict=True)
-        over |= past_ceiling(int(account["before"]), in_order)
+        over |= rules.past_ceiling(int(account["before"]), in_order)
     if over:
         await connection.execute(LEAVE_OUT, sorted(over), "ceiling")
     missed = [row["external_ref"] for row in await connection.fetch(CREDIT, now)]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +26,7 @@ from tortoise.transactions import in_transaction
 
 from models.errors import InvalidInput
 from models.members.models import Member
-from models.points import import_postgres, rules
+from models.points import credits, import_postgres, rules
 from models.points.accruals import (
     Accrual,
     Rejection,
@@ -35,10 +34,9 @@ from models.points.accruals import (
     conflict,
     deduplicate,
     over_ceiling,
-    past_ceiling,
     read_accruals,
 )
-from models.points.models import EntryKind, PointsAccount, PointsEntry, PointsLot
+from models.points.models import EntryKind, PointsEntry
 
 T = TypeVar("T")
 IN_CHUNK = 1000  # ids per IN (...) list: well under SQLite's limit on parameters
@@ -189,8 +187,26 @@ async def _store_orm(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
             replayed += 1
         else:
             conflicting.add(accrual.external_ref)
-    over = await _credit_all(fresh, now=now) if fresh else set()
-    return Stored(len(fresh) - len(over), replayed, frozenset(conflicting), frozenset(over))
+    over: frozenset[str] = frozenset()
+    if fresh:
+        member_ids = await _ensure_members({a.member_external_id for a in fresh})
+        credited = await credits.credit_many(
+            [
+                credits.NewCredit(
+                    member_id=member_ids[a.member_external_id],
+                    kind=EntryKind.EARN,
+                    amount=a.amount,
+                    reason=a.reason,
+                    external_ref=a.external_ref,
+                    order_number=None,
+                    expires_at=a.expires_at,
+                )
+                for a in fresh
+            ],
+            now=now,
+        )
+        over = frozenset(fresh[position].external_ref for position in credited.refused)
+    return Stored(len(fresh) - len(over), replayed, frozenset(conflicting), over)
 
 
 async def _known_refs(refs: Sequence[str]) -> dict[str, rules.RefUse]:
@@ -206,53 +222,6 @@ async def _known_refs(refs: Sequence[str]) -> dict[str, rules.RefUse]:
     return known
 
 
-async def _credit_all(accruals: Sequence[Accrual], *, now: datetime) -> set[str]:
-    """Credit the accruals; returns the refs left out for passing the balance ceiling."""
-    member_ids = await _ensure_members({a.member_external_id for a in accruals})
-    accounts = await _lock_accounts(sorted(set(member_ids.values())))
-    rows_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for a in accruals:
-        rows_of[member_ids[a.member_external_id]].append((a.external_ref, a.amount))
-    over: set[str] = set()
-    for account in accounts:
-        over |= past_ceiling(int(account.balance), rows_of[account.member_id])
-    accruals = [a for a in accruals if a.external_ref not in over]
-    await PointsEntry.bulk_create(
-        [
-            PointsEntry(
-                member_id=member_ids[a.member_external_id],
-                kind=EntryKind.EARN,
-                delta=a.amount,
-                reason=a.reason,
-                external_ref=a.external_ref,
-                expires_at=a.expires_at,
-                created_at=now,
-            )
-            for a in accruals
-        ]
-    )
-    await PointsLot.bulk_create(
-        [
-            PointsLot(
-                member_id=member_ids[a.member_external_id],
-                amount=a.amount,
-                remaining=a.amount,
-                held=0,
-                expires_at=a.expires_at,
-                created_at=now,
-            )
-            for a in accruals
-        ]
-    )
-    totals: dict[int, int] = defaultdict(int)
-    for a in accruals:
-        totals[member_ids[a.member_external_id]] += a.amount
-    for account in accounts:
-        account.balance += totals[account.member_id]
-    await PointsAccount.bulk_update(accounts, fields=["balance"], batch_size=IN_CHUNK)
-    return over
-
-
 async def _ensure_members(external_ids: set[str]) -> dict[str, int]:
     """Member ids by externalId, creating the members not seen before."""
     found: dict[str, int] = {}
@@ -266,18 +235,3 @@ async def _ensure_members(external_ids: set[str]) -> dict[str, int]:
                 await Member.filter(external_id__in=chunk).values_list("external_id", "id")
             )
     return found
-
-
-async def _lock_accounts(member_ids: Sequence[int]) -> list[PointsAccount]:
-    """Lock the members' accounts (creating missing ones) in member order."""
-    accounts: list[PointsAccount] = []
-    for chunk in _chunks(member_ids, IN_CHUNK):
-        have = await PointsAccount.select_for_update().filter(member_id__in=chunk)
-        missing = set(chunk) - {account.member_id for account in have}
-        if missing:
-            await PointsAccount.bulk_create(
-                [PointsAccount(member_id=member_id) for member_id in sorted(missing)]
-            )
-            have = await PointsAccount.select_for_update().filter(member_id__in=chunk)
-        accounts += have
-    return accounts

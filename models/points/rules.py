@@ -9,12 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from models import validation
 from models.errors import InsufficientPoints, InvalidInput
 from models.points.models import EntryKind
 
+K = TypeVar("K")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 GRACE_PERIOD = timedelta(days=30)
 MAX_AMOUNT = 10_000_000
@@ -104,6 +106,23 @@ def check_award(amount: int) -> int:
     if not 1 <= amount <= MAX_AMOUNT:
         raise InvalidInput(f"amount must be between 1 and {MAX_AMOUNT:,}", field="amount")
     return amount
+
+
+def past_ceiling(balance: int, credits: Iterable[tuple[K, int]]) -> set[K]:
+    """The credits, as (key, amount) in order from `balance`, that are refused: each one that
+    would take the balance past `MAX_BALANCE` (a later, smaller one may still fit)."""
+    refused: set[K] = set()
+    for key, amount in credits:
+        if balance + amount > MAX_BALANCE:
+            refused.add(key)
+        else:
+            balance += amount
+    return refused
+
+
+def ceiling_refusal() -> InvalidInput:
+    """Why `past_ceiling` refused a credit, as `award` raises it."""
+    return InvalidInput(f"the member's balance would pass {MAX_BALANCE:,} points", field="amount")
 
 
 def check_adjustment(delta: int) -> int:

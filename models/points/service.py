@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 from models.errors import IdempotencyConflict, NotFound
 from models.members.service import ensure_member, find_member
 from models.paging import Page, SortKey, paginate
-from models.points import ledger, rules
+from models.points import credits, ledger, rules
 from models.points.expiry import expire_due
 from models.points.ledger import Debit, debit_steps, lock_account, lock_accounts, write_debit
 from models.points.models import EntryKind, PointsEntry
@@ -132,7 +132,7 @@ async def award(
         external_id=external_id,
         delta=amount,
         kind=kind,
-        write=lambda: ledger.credit(
+        write=lambda: credits.credit(
             member_id=member.id,
             kind=kind,
             amount=amount,
@@ -168,7 +168,7 @@ async def adjust(
 
     async def write() -> PointsEntry:
         if delta > 0:
-            return await ledger.credit(
+            return await credits.credit(
                 member_id=member_id,
                 kind=EntryKind.ADJUST,
                 amount=delta,

@@ -59,7 +59,7 @@ async def test_a_staged_refs_reuse_is_classified_as_rules_reuse_of_classifies_it
         FROM unnest($1::varchar[], $2::bigint[], $3::varchar[])
             WITH ORDINALITY AS s (member_external_id, amount, external_ref, n)
         ORDER BY s.n
-        """,  # noqa: S608 (a constant fragment)
+        """,
         [[m for m, _, _ in WANTED], [a for _, a, _ in WANTED], [r for _, _, r in WANTED]],
     )
     assert [row["reuse"] for row in rows] == [python_form(*wanted) for wanted in WANTED]
