@@ -27,6 +27,12 @@ def text(value: str, *, field: str, max_length: int, required: bool = True) -> s
 
 def identifier(value: str, *, field: str, max_length: int = 64) -> str:
     """A code such as a SKU, a customer number or a reference: no spaces, bounded."""
+    cleaned = value.strip()
+    if len(cleaned) <= max_length and IDENTIFIER.match(cleaned):
+        # Letters, digits and a few marks only: neither empty nor holding a control character,
+        # so `text` would accept it. The accrual import checks every row of a file here, so
+        # the common case skips `text`.
+        return cleaned
     cleaned = text(value, field=field, max_length=max_length)
     if not IDENTIFIER.match(cleaned):
         raise InvalidInput(f"{field} may hold letters, digits and . _ : @ / - only", field=field)

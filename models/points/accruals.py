@@ -14,15 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from models import validation
 from models.errors import DomainError, IdempotencyConflict, InvalidInput
 from models.points import rules
+from models.points.models import EntryKind
 
 COLUMNS = ("member_external_id", "amount", "external_ref", "reason", "expires_at")
 REQUIRED = frozenset(COLUMNS[:3])
 INTEGER = re.compile(r"^-?[0-9]{1,12}$")
-# What `validation.text` refuses: control characters other than tab and newline.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +33,10 @@ class Accrual:
     external_ref: str
     reason: str
     expires_at: datetime
+
+    def use(self) -> rules.RefUse:
+        """What the row's ref is to credit: an EARN of `amount` to its member."""
+        return rules.RefUse(self.member_external_id, self.amount, EntryKind.EARN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,24 +74,6 @@ def _layout(row: list[str]) -> Layout:
     )
 
 
-# The fast paths below accept exactly what `validation` accepts, without its per-character
-# loop; anything else goes to `validation` itself, which raises with its usual message.
-
-
-def _identifier(raw: str, *, field: str, max_length: int) -> str:
-    cleaned = raw.strip()
-    if len(cleaned) <= max_length and validation.IDENTIFIER.match(cleaned):
-        return cleaned
-    return validation.identifier(raw, field=field, max_length=max_length)
-
-
-def _reason(raw: str) -> str:
-    cleaned = raw.strip()
-    if len(cleaned) <= 200 and not CONTROL.search(cleaned):
-        return cleaned
-    return validation.text(raw, field="reason", max_length=200, required=False)
-
-
 def _amount(raw: str) -> int:
     cleaned = raw.strip()
     if not INTEGER.match(cleaned):
@@ -113,15 +97,14 @@ def _expiry(raw: str, *, now: datetime, default: datetime) -> datetime:
 def check_row(
     line: int, row: list[str], layout: Layout, *, now: datetime, default: datetime
 ) -> Accrual:
-    """One row as an Accrual; raises InvalidInput naming the first bad field."""
+    """One row as an Accrual, checked by the rules `award` checks; raises InvalidInput naming
+    the first bad field."""
     return Accrual(
         line=line,
-        member_external_id=_identifier(
-            row[layout.member], field="member_external_id", max_length=64
-        ),
+        member_external_id=rules.clean_member_external_id(row[layout.member]),
         amount=_amount(row[layout.amount]),
-        external_ref=_identifier(row[layout.ref], field="external_ref", max_length=128),
-        reason="" if layout.reason is None else _reason(row[layout.reason]),
+        external_ref=rules.clean_external_ref(row[layout.ref]),
+        reason="" if layout.reason is None else rules.clean_reason(row[layout.reason]),
         expires_at=default
         if layout.expires_at is None
         else _expiry(row[layout.expires_at], now=now, default=default),
@@ -160,22 +143,9 @@ class Stored:
     over_ceiling: frozenset[str] = frozenset()
 
 
-def past_ceiling(balance: int, accruals: Iterable[tuple[str, int]]) -> set[str]:
-    """The refs that `award` would refuse, credited in order from `balance`: each one that
-    would take the balance past `rules.MAX_BALANCE` (later, smaller ones may still fit)."""
-    refused: set[str] = set()
-    for ref, amount in accruals:
-        if balance + amount > rules.MAX_BALANCE:
-            refused.add(ref)
-        else:
-            balance += amount
-    return refused
-
-
 def over_ceiling(line: int) -> Rejection:
-    return Rejection(
-        line, InvalidInput.code, f"the member's balance would pass {rules.MAX_BALANCE:,} points"
-    )
+    refusal = rules.ceiling_refusal()
+    return Rejection(line, refusal.code, refusal.message)
 
 
 @dataclass
@@ -188,7 +158,7 @@ class Deduplicated:
 
 
 def deduplicate(accruals: Iterable[Accrual]) -> Deduplicated:
-    """A ref seen earlier in the batch: the same member and amount repeats it, others conflict."""
+    """A ref seen earlier in the batch: the same credit again repeats it, others conflict."""
     first: dict[str, Accrual] = {}
     repeats: list[Accrual] = []
     conflicts: list[Rejection] = []
@@ -196,10 +166,7 @@ def deduplicate(accruals: Iterable[Accrual]) -> Deduplicated:
         earlier = first.get(accrual.external_ref)
         if earlier is None:
             first[accrual.external_ref] = accrual
-        elif (earlier.member_external_id, earlier.amount) == (
-            accrual.member_external_id,
-            accrual.amount,
-        ):
+        elif rules.reuse_of(earlier.use(), accrual.use()) is rules.RefReuse.REPLAYED:
             repeats.append(accrual)
         else:
             conflicts.append(conflict(accrual.line, accrual.external_ref, f"line {earlier.line}"))

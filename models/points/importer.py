@@ -4,15 +4,15 @@ Each row ends imported, already imported (its ref was credited before to the sam
 with the same amount), or rejected with its line: invalid, or IDEMPOTENCY_CONFLICT when its
 ref was used for another member or amount. The outcome is what `award` makes of the rows
 in file order. PostgreSQL stores a batch with set-based SQL (`import_postgres`); other
-databases (SQLite) go through the ORM in bulk. Memory stays bounded by the batch: a ref
-that repeats in a later batch is recognised by the ledger itself.
+databases (SQLite) go through the ORM in bulk, and so does PostgreSQL when `set_based` is
+False: two forms of the same rules, which the tests hold to the same outcomes. Memory stays
+bounded by the batch: a ref that repeats in a later batch is recognised by the ledger itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import zlib
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 
 from models.errors import InvalidInput
 from models.members.models import Member
-from models.points import import_postgres, rules
+from models.points import credits, import_postgres, rules
 from models.points.accruals import (
     Accrual,
     Rejection,
@@ -34,10 +34,9 @@ from models.points.accruals import (
     conflict,
     deduplicate,
     over_ceiling,
-    past_ceiling,
     read_accruals,
 )
-from models.points.models import EntryKind, PointsAccount, PointsEntry, PointsLot
+from models.points.models import EntryKind, PointsEntry
 
 T = TypeVar("T")
 IN_CHUNK = 1000  # ids per IN (...) list: well under SQLite's limit on parameters
@@ -69,6 +68,7 @@ async def import_points(
     batch_size: int = 10_000,
     timezone: str = rules.DEFAULT_TIMEZONE,
     progress: Callable[[int], None] | None = None,
+    set_based: bool = True,
 ) -> ImportReport:
     """Import an accrual file batch by batch; raises InvalidInput for an unusable header."""
     if batch_size < 1:
@@ -81,7 +81,7 @@ async def import_points(
     while rows is not None:
         following = asyncio.ensure_future(asyncio.to_thread(next, rounds, None))
         try:
-            await _import_round(rows, report, now=now, lanes=lanes)
+            await _import_round(rows, report, now=now, lanes=lanes, set_based=set_based)
         except BaseException:
             await asyncio.gather(following, return_exceptions=True)
             raise
@@ -106,7 +106,12 @@ def _lane_of(accrual: Accrual, lanes: int) -> int:
 
 
 async def _import_round(
-    rows: Sequence[Accrual | Rejection], report: ImportReport, *, now: datetime, lanes: int
+    rows: Sequence[Accrual | Rejection],
+    report: ImportReport,
+    *,
+    now: datetime,
+    lanes: int,
+    set_based: bool,
 ) -> None:
     """Store a round of rows as member-disjoint batches, one transaction each, at once.
 
@@ -119,7 +124,9 @@ async def _import_round(
     batches: list[list[Accrual]] = [[] for _ in range(lanes)]
     for accrual in unique.fresh:
         batches[_lane_of(accrual, lanes)].append(accrual)
-    parts = await asyncio.gather(*(_store(batch, now=now) for batch in batches))
+    parts = await asyncio.gather(
+        *(_store(batch, now=now, set_based=set_based) for batch in batches)
+    )
     stored = Stored(
         imported=sum(part.imported for part in parts),
         replayed=sum(part.replayed for part in parts),
@@ -144,14 +151,14 @@ async def _import_round(
     report.rejected += sorted(rejected, key=lambda rejection: rejection.line)
 
 
-async def _store(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
+async def _store(accruals: Sequence[Accrual], *, now: datetime, set_based: bool) -> Stored:
     """One transaction: the batch's distinct refs become credits, replays or conflicts."""
     if not accruals:
         return Stored(0, 0, frozenset())
     retries = DEADLOCK_RETRIES
     while True:
         try:
-            return await _store_once(accruals, now=now)
+            return await _store_once(accruals, now=now, set_based=set_based)
         except asyncpg.DeadlockDetectedError:
             # Two imports of overlapping files at once can meet on shared refs in different
             # orders; PostgreSQL aborts one batch, which rolled back whole and is idempotent.
@@ -160,9 +167,9 @@ async def _store(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
             retries -= 1
 
 
-async def _store_once(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
+async def _store_once(accruals: Sequence[Accrual], *, now: datetime, set_based: bool) -> Stored:
     async with in_transaction() as connection:
-        if isinstance(connection, AsyncpgDBClient):
+        if set_based and isinstance(connection, AsyncpgDBClient):
             async with connection.acquire_connection() as raw:
                 return await import_postgres.store_batch(raw, accruals, now=now)
         return await _store_orm(accruals, now=now)
@@ -176,69 +183,43 @@ async def _store_orm(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
         earlier = known.get(accrual.external_ref)
         if earlier is None:
             fresh.append(accrual)
-        elif earlier == (accrual.member_external_id, accrual.amount, EntryKind.EARN):
+        elif rules.reuse_of(earlier, accrual.use()) is rules.RefReuse.REPLAYED:
             replayed += 1
         else:
             conflicting.add(accrual.external_ref)
-    over = await _credit_all(fresh, now=now) if fresh else set()
-    return Stored(len(fresh) - len(over), replayed, frozenset(conflicting), frozenset(over))
+    over: frozenset[str] = frozenset()
+    if fresh:
+        member_ids = await _ensure_members({a.member_external_id for a in fresh})
+        credited = await credits.credit_many(
+            [
+                credits.NewCredit(
+                    member_id=member_ids[a.member_external_id],
+                    kind=EntryKind.EARN,
+                    amount=a.amount,
+                    reason=a.reason,
+                    external_ref=a.external_ref,
+                    order_number=None,
+                    expires_at=a.expires_at,
+                )
+                for a in fresh
+            ],
+            now=now,
+        )
+        over = frozenset(fresh[position].external_ref for position in credited.refused)
+    return Stored(len(fresh) - len(over), replayed, frozenset(conflicting), over)
 
 
-async def _known_refs(refs: Sequence[str]) -> dict[str, tuple[str, int, EntryKind]]:
-    known: dict[str, tuple[str, int, EntryKind]] = {}
+async def _known_refs(refs: Sequence[str]) -> dict[str, rules.RefUse]:
+    """What each ref the ledger already holds was used for."""
+    known: dict[str, rules.RefUse] = {}
     for chunk in _chunks(refs, IN_CHUNK):
         rows = await PointsEntry.filter(external_ref__in=chunk).values_list(
             "external_ref", "member__external_id", "delta", "kind"
         )
-        known.update({ref: (member, delta, EntryKind(kind)) for ref, member, delta, kind in rows})
+        known.update(
+            {ref: rules.RefUse(member, delta, EntryKind(kind)) for ref, member, delta, kind in rows}
+        )
     return known
-
-
-async def _credit_all(accruals: Sequence[Accrual], *, now: datetime) -> set[str]:
-    """Credit the accruals; returns the refs left out for passing the balance ceiling."""
-    member_ids = await _ensure_members({a.member_external_id for a in accruals})
-    accounts = await _lock_accounts(sorted(set(member_ids.values())))
-    rows_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for a in accruals:
-        rows_of[member_ids[a.member_external_id]].append((a.external_ref, a.amount))
-    over: set[str] = set()
-    for account in accounts:
-        over |= past_ceiling(int(account.balance), rows_of[account.member_id])
-    accruals = [a for a in accruals if a.external_ref not in over]
-    await PointsEntry.bulk_create(
-        [
-            PointsEntry(
-                member_id=member_ids[a.member_external_id],
-                kind=EntryKind.EARN,
-                delta=a.amount,
-                reason=a.reason,
-                external_ref=a.external_ref,
-                expires_at=a.expires_at,
-                created_at=now,
-            )
-            for a in accruals
-        ]
-    )
-    await PointsLot.bulk_create(
-        [
-            PointsLot(
-                member_id=member_ids[a.member_external_id],
-                amount=a.amount,
-                remaining=a.amount,
-                held=0,
-                expires_at=a.expires_at,
-                created_at=now,
-            )
-            for a in accruals
-        ]
-    )
-    totals: dict[int, int] = defaultdict(int)
-    for a in accruals:
-        totals[member_ids[a.member_external_id]] += a.amount
-    for account in accounts:
-        account.balance += totals[account.member_id]
-    await PointsAccount.bulk_update(accounts, fields=["balance"], batch_size=IN_CHUNK)
-    return over
 
 
 async def _ensure_members(external_ids: set[str]) -> dict[str, int]:
@@ -254,18 +235,3 @@ async def _ensure_members(external_ids: set[str]) -> dict[str, int]:
                 await Member.filter(external_id__in=chunk).values_list("external_id", "id")
             )
     return found
-
-
-async def _lock_accounts(member_ids: Sequence[int]) -> list[PointsAccount]:
-    """Lock the members' accounts (creating missing ones) in member order."""
-    accounts: list[PointsAccount] = []
-    for chunk in _chunks(member_ids, IN_CHUNK):
-        have = await PointsAccount.select_for_update().filter(member_id__in=chunk)
-        missing = set(chunk) - {account.member_id for account in have}
-        if missing:
-            await PointsAccount.bulk_create(
-                [PointsAccount(member_id=member_id) for member_id in sorted(missing)]
-            )
-            have = await PointsAccount.select_for_update().filter(member_id__in=chunk)
-        accounts += have
-    return accounts

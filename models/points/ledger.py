@@ -1,5 +1,5 @@
-"""Ledger writes for the services: the account lock, credits, holds, returns (debits:
-`debits.py`).
+"""Ledger writes for the services: the account lock, holds, returns, and the account and lot
+writes credits and debits share (credits: `credits.py`; debits: `debits.py`).
 
 `lock_account` takes the member's account lock; every other function here expects the
 caller to hold it inside a transaction. Lots are only ever written under that lock, so they
@@ -16,9 +16,9 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models import sql
-from models.errors import InvalidInput, NotFound
+from models.errors import NotFound
 from models.points import rules
-from models.points.models import EntryKind, LotDraw, PointsAccount, PointsEntry, PointsLot
+from models.points.models import LotDraw, PointsAccount, PointsLot
 
 
 def lock_text(*, member_id: str, also: str = "") -> str:
@@ -103,42 +103,6 @@ async def add_lot(*, member_id: int, amount: int, expires_at: datetime, now: dat
         expires_at=expires_at,
         created_at=now,
     )
-
-
-async def credit(
-    *,
-    member_id: int,
-    kind: EntryKind,
-    amount: int,
-    reason: str,
-    external_ref: str | None,
-    order_number: str | None,
-    expires_at: datetime,
-    now: datetime,
-) -> PointsEntry:
-    """A credit entry and its new lot; the balance goes up by `amount`.
-
-    Raises InvalidInput when the balance would pass `rules.MAX_BALANCE` (what the API's
-    32-bit `Int` can carry).
-    """
-    account = await PointsAccount.get_or_none(member_id=member_id).only("id", "balance")
-    if account is not None and int(account.balance) + amount > rules.MAX_BALANCE:
-        raise InvalidInput(
-            f"the member's balance would pass {rules.MAX_BALANCE:,} points", field="amount"
-        )
-    entry = await PointsEntry.create(
-        member_id=member_id,
-        kind=kind,
-        delta=amount,
-        reason=reason,
-        external_ref=external_ref,
-        order_number=order_number,
-        expires_at=expires_at,
-        created_at=now,
-    )
-    await add_lot(member_id=member_id, amount=amount, expires_at=expires_at, now=now)
-    await move_account(member_id=member_id, balance=amount)
-    return entry
 
 
 async def reserve(*, member_id: int, hold_id: int, amount: int, now: datetime) -> None:

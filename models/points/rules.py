@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from models import validation
 from models.actors import Actor
 from models.errors import InsufficientPoints, InvalidInput
+from models.points.models import EntryKind
 
+K = TypeVar("K")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 GRACE_PERIOD = timedelta(days=30)
 MAX_AMOUNT = 10_000_000
@@ -106,6 +110,23 @@ def check_award(amount: int) -> int:
     return amount
 
 
+def past_ceiling(balance: int, credits: Iterable[tuple[K, int]]) -> set[K]:
+    """The credits, as (key, amount) in order from `balance`, that are refused: each one that
+    would take the balance past `MAX_BALANCE` (a later, smaller one may still fit)."""
+    refused: set[K] = set()
+    for key, amount in credits:
+        if balance + amount > MAX_BALANCE:
+            refused.add(key)
+        else:
+            balance += amount
+    return refused
+
+
+def ceiling_refusal() -> InvalidInput:
+    """Why `past_ceiling` refused a credit, as `award` raises it."""
+    return InvalidInput(f"the member's balance would pass {MAX_BALANCE:,} points", field="amount")
+
+
 def check_adjustment(delta: int) -> int:
     """An adjustment is non-zero and at most 10,000,000 points either way; raises InvalidInput."""
     if delta == 0 or abs(delta) > MAX_AMOUNT:
@@ -114,6 +135,38 @@ def check_adjustment(delta: int) -> int:
             field="delta",
         )
     return delta
+
+
+def clean_member_external_id(value: str) -> str:
+    """A member's externalId as awards name it; raises InvalidInput."""
+    return validation.identifier(value, field="member_external_id", max_length=64)
+
+
+def clean_external_ref(value: str) -> str:
+    """A credit's externalRef, which credits once; raises InvalidInput."""
+    return validation.identifier(value, field="external_ref", max_length=128)
+
+
+@dataclass(frozen=True)
+class RefUse:
+    """What an external_ref credits (or debits): whose points, by how much, of which kind."""
+
+    member_external_id: str
+    delta: int
+    kind: EntryKind
+
+
+class RefReuse(StrEnum):
+    """What a new use of a ref the ledger already holds is."""
+
+    REPLAYED = "replayed"
+    CONFLICT = "conflict"
+
+
+def reuse_of(earlier: RefUse, wanted: RefUse) -> RefReuse:
+    """A ref books once: the same member, delta and kind again replays the earlier entry,
+    anything else conflicts with it (`credits_postgres.REF_REUSE` is the SQL form)."""
+    return RefReuse.REPLAYED if earlier == wanted else RefReuse.CONFLICT
 
 
 def clean_reason(value: str, *, required: bool = False) -> str:

@@ -20,11 +20,10 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import validation
 from models.errors import IdempotencyConflict, NotFound
 from models.members.service import ensure_member, find_member
 from models.paging import Page, SortKey, paginate
-from models.points import debits, ledger, rules
+from models.points import credits, debits, ledger, rules
 from models.points.debits import Debit, debit_steps, write_debit
 from models.points.expiry import expire_due
 from models.points.ledger import lock_account, lock_accounts, lock_step
@@ -70,16 +69,13 @@ class Credit:
     created: bool
 
 
-def _ref(value: str) -> str:
-    return validation.identifier(value, field="external_ref", max_length=128)
-
-
 async def _replay(ref: str, *, external_id: str, delta: int, kind: EntryKind) -> Credit | None:
     """The earlier entry of `ref` if it matches; raises IdempotencyConflict if it does not."""
     entry = await PointsEntry.filter(external_ref=ref).select_related("member").first()
     if entry is None:
         return None
-    if (entry.member.external_id, entry.delta, entry.kind) != (external_id, delta, kind):
+    earlier = rules.RefUse(entry.member.external_id, entry.delta, entry.kind)
+    if rules.reuse_of(earlier, rules.RefUse(external_id, delta, kind)) is rules.RefReuse.CONFLICT:
         raise IdempotencyConflict(
             f"externalRef {ref} was already used for another member, amount or kind",
             field="external_ref",
@@ -124,9 +120,9 @@ async def award(
     """Credit a new lot once per external_ref; raises InvalidInput, IdempotencyConflict."""
     if kind not in CREDIT_KINDS:
         raise ValueError(f"{kind} is not a credit")
-    external_id = validation.identifier(member_external_id, field="member_external_id")
+    external_id = rules.clean_member_external_id(member_external_id)
     rules.check_award(amount)
-    reason, ref = rules.clean_reason(reason), _ref(external_ref)
+    reason, ref = rules.clean_reason(reason), rules.clean_external_ref(external_ref)
     order = rules.clean_order_number(order_number) if order_number is not None else None
     lot_expiry = rules.credit_expiry(expires_at, now=now, timezone=timezone)
     replayed = await _replay(ref, external_id=external_id, delta=amount, kind=kind)
@@ -139,7 +135,7 @@ async def award(
         external_id=external_id,
         delta=amount,
         kind=kind,
-        write=lambda: ledger.credit(
+        write=lambda: credits.credit(
             member_id=member.id,
             kind=kind,
             amount=amount,
@@ -162,9 +158,9 @@ async def adjust(
     timezone: str = rules.DEFAULT_TIMEZONE,
 ) -> Credit:
     """Correct a balance once per external_ref; raises InvalidInput, NotFound, InsufficientPoints, IdempotencyConflict."""  # noqa: E501
-    external_id = validation.identifier(member_external_id, field="member_external_id")
+    external_id = rules.clean_member_external_id(member_external_id)
     rules.check_adjustment(delta)
-    reason, ref = rules.clean_reason(reason, required=True), _ref(external_ref)
+    reason, ref = rules.clean_reason(reason, required=True), rules.clean_external_ref(external_ref)
     replayed = await _replay(ref, external_id=external_id, delta=delta, kind=EntryKind.ADJUST)
     if replayed is not None:
         return replayed
@@ -175,7 +171,7 @@ async def adjust(
 
     async def write() -> PointsEntry:
         if delta > 0:
-            return await ledger.credit(
+            return await credits.credit(
                 member_id=member_id,
                 kind=EntryKind.ADJUST,
                 amount=delta,

@@ -17,7 +17,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from models.errors import InsufficientPoints
-from models.points import import_postgres, service
+from models.points import credits_postgres, import_postgres, service
 from models.points.accruals import Accrual
 from models.points.audit import audit
 from models.points.importer import import_points
@@ -159,13 +159,13 @@ async def test_imports_and_awards_of_the_same_refs_at_once_credit_each_ref_once(
 
 
 class CreditRaceConnection:
-    """The import's connection, with a competing award committed just before CREDIT runs."""
+    """The import's connection, with a competing award committed just before CREDIT_STAGED."""
 
     def __init__(self, raw: Any, compete: Any) -> None:
         self.raw, self.compete = raw, compete
 
     async def fetch(self, sql: str, *args: Any) -> Any:
-        if sql == import_postgres.CREDIT:
+        if sql == credits_postgres.CREDIT_STAGED.text:
             await self.compete()
         return await self.raw.fetch(sql, *args)
 

@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.errors import InsufficientPoints, InvalidInput
+from models.points.models import EntryKind
 from models.points.rules import (
     LotState,
+    RefReuse,
+    RefUse,
     Returned,
     Take,
     check_adjustment,
@@ -21,6 +24,7 @@ from models.points.rules import (
     grace_expiry,
     plan_draws,
     plan_return,
+    reuse_of,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -200,3 +204,25 @@ def test_expiry_takes_only_unheld_points_of_due_unsettled_lots() -> None:
     assert expirable(lot(1, 100, NOW, held=30), now=NOW) == 70
     assert expirable(lot(2, 100, NOW + timedelta(seconds=1)), now=NOW) == 0
     assert expirable(lot(3, 100, NOW - timedelta(days=1), settled=True), now=NOW) == 0
+
+
+# --- a ref used again ---------------------------------------------------------------------
+
+
+def test_a_ref_used_again_for_the_same_credit_replays() -> None:
+    earlier = RefUse("C1", 100, EntryKind.EARN)
+    assert reuse_of(earlier, RefUse("C1", 100, EntryKind.EARN)) is RefReuse.REPLAYED
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        RefUse("C2", 100, EntryKind.EARN),
+        RefUse("C1", 101, EntryKind.EARN),
+        RefUse("C1", 100, EntryKind.ADJUST),
+        RefUse("C1", 100, EntryKind.COMPENSATION),
+        RefUse("C1", -100, EntryKind.EARN),
+    ],
+)
+def test_a_ref_used_again_for_another_member_amount_or_kind_conflicts(wanted: RefUse) -> None:
+    assert reuse_of(RefUse("C1", 100, EntryKind.EARN), wanted) is RefReuse.CONFLICT
