@@ -10,10 +10,8 @@ shipped orders.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from fulfilment import rules
@@ -56,12 +54,17 @@ async def sla_report(
     if warehouse_ids == []:
         return SlaReport(0, 0, 0, None, None, None, 0, 0)
     start, end, now = (t.astimezone(UTC) for t in (start, end, now))
-    statement = _statement(
+    p = sql.Params()
+    statement = _report_sql(
+        start=p(start),
+        end=p(end),
+        now=p(now),
+        risk_until=p(now + at_risk),
+        open_statuses=", ".join(p(status) for status in _OPEN),
+        warehouses=None if warehouse_ids is None else ", ".join(p(w) for w in warehouse_ids),
         postgres=sql.on_postgres(),
-        warehouses=None if warehouse_ids is None else len(warehouse_ids),
     )
-    # The values in the order `_statement` numbers them.
-    rows = await sql.fetch(statement, start, end, now, now + at_risk, *_OPEN, *warehouse_ids or ())
+    rows = await sql.fetch(statement, *p.values)
     return _report(rows[0])
 
 
@@ -98,22 +101,6 @@ def _hours(value: object) -> float | None:
     return None if value is None else round(float(str(value)), 2)
 
 
-@lru_cache(maxsize=64)
-def _statement(*, postgres: bool, warehouses: int | None) -> str:
-    """The report's statement for a dialect and a number of warehouses (None: all)."""
-    first_warehouse = 5 + len(_OPEN)
-    return _report_sql(
-        start="$1",
-        end="$2",
-        now="$3",
-        risk_until="$4",
-        open_statuses=sql.listed(len(_OPEN), first=5),
-        warehouses=None if warehouses is None else sql.listed(warehouses, first=first_warehouse),
-        ranked="" if postgres else _RANKED,
-        percentile=_percentile_cont if postgres else _ranked_percentile,
-    )
-
-
 def _report_sql(
     *,
     start: str,
@@ -122,15 +109,16 @@ def _report_sql(
     risk_until: str,
     open_statuses: str,
     warehouses: str | None,
-    ranked: str,
-    percentile: Callable[[float], str],
+    postgres: bool,
 ) -> str:
-    """The rules of the report, once, over the placeholders named.
+    """The rules of the report, once, over the placeholders given.
 
     At risk: open, deadline still ahead but sooner than the threshold; breached: open, at or
     past the deadline (the two are disjoint, as in `fulfilment.calendar`).
     """
     in_warehouses = "" if warehouses is None else f" AND warehouse_id IN ({warehouses})"
+    ranked = "" if postgres else _RANKED
+    percentile = _percentile_cont if postgres else _ranked_percentile
     return f"""
         WITH base AS (
             SELECT status, confirmed_at, ship_by, shipped_at FROM redemption_order

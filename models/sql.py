@@ -11,7 +11,9 @@ not know.
 
 A statement built from pieces takes its values through `Params`: each placeholder is made
 where its value is written, so no piece counts the placeholders of another. `composed`
-joins the pieces of one PostgreSQL statement (a chain of CTEs) and makes sure each runs.
+joins the pieces of one PostgreSQL statement (a chain of CTEs) and makes sure each runs. A
+statement written whole, far from where it runs, names its placeholders (`$now`) and is
+bound by name (`NamedStatement`).
 
 Values go through the drivers as they do for the ORM (SQLite stores datetimes and
 decimals as the text the ORM writes), so rows written here and rows written by models
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -133,6 +136,35 @@ class Params:
         """The placeholder of `value` (`$n`, with `::cast` for PostgreSQL's type inference)."""
         self.values.append(value)
         return f"${len(self.values)}::{cast}" if cast else f"${len(self.values)}"
+
+
+_NAME = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class NamedStatement:
+    """`text` with `$1`, `$2`, ... in place of the names, numbered by first appearance."""
+
+    text: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, source: str) -> NamedStatement:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match[1] not in names:
+                names.append(match[1])
+            return f"${names.index(match[1]) + 1}"
+
+        return cls(_NAME.sub(number, source), tuple(names))
+
+    def args(self, **values: Any) -> list[Any]:
+        """The values in placeholder order; raises TypeError unless every name, and only
+        those, is given."""
+        if values.keys() != set(self.names):
+            raise TypeError(f"the statement takes {sorted(self.names)}, not {sorted(values)}")
+        return [values[name] for name in self.names]
 
 
 def composed(steps: Sequence[tuple[str, str]], *, columns: str, source: str = "") -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import sql, validation
 from models.actors import Actor, Role
 from models.members.models import Member, Tier
+
+IN_CHUNK = 1000  # externalIds per IN (...) list: well under SQLite's limit on parameters
 
 
 async def upsert_member(*, external_id: str, display_name: str, tier: Tier) -> Member:
@@ -52,6 +56,38 @@ async def ensure_member(*, external_id: str) -> Member:
             return await Member.create(external_id=external_id)
     except IntegrityError:
         return await Member.get(external_id=external_id)
+
+
+async def ensure_members(*, external_ids: Iterable[str]) -> dict[str, int]:
+    """Member ids by externalId (already checked), creating the members not seen before."""
+    wanted = sorted(set(external_ids))
+    found = await _ids_of(wanted)
+    missing = [external_id for external_id in wanted if external_id not in found]
+    if missing:
+        await Member.bulk_create(
+            [Member(external_id=external_id) for external_id in missing], ignore_conflicts=True
+        )
+        found.update(await _ids_of(missing))
+    return found
+
+
+async def _ids_of(external_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(external_ids), IN_CHUNK):
+        chunk = external_ids[start : start + IN_CHUNK]
+        found.update(await Member.filter(external_id__in=chunk).values_list("external_id", "id"))
+    return found
+
+
+def create_missing(*, external_ids: str) -> sql.NamedStatement:
+    """`ensure_members` in one PostgreSQL statement, for the externalIds (already checked)
+    that the query given returns (one column, `external_id`); bound with `now`."""
+    return sql.NamedStatement.of(f"""
+INSERT INTO member (external_id, display_name, tier, created_at, updated_at)
+SELECT DISTINCT x.external_id, '', '{Tier.STANDARD.value}', $now::timestamptz, $now::timestamptz
+FROM ({external_ids}) AS x ORDER BY x.external_id
+ON CONFLICT (external_id) DO NOTHING
+""")  # noqa: S608 (the caller's query and a constant)
 
 
 async def members_by_ids(ids: list[int]) -> list[Member | None]:

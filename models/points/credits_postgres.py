@@ -21,8 +21,8 @@ from typing import Any
 
 from models.points import rules
 from models.points.models import EntryKind
-from models.points.named_sql import NamedStatement
 from models.points.rules import RefReuse
+from models.sql import NamedStatement
 
 CEILING = "ceiling"  # the outcome of a staged row refused for passing the balance ceiling
 

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from models.members import service as members
 from models.points import credits_postgres
 from models.points.accruals import Accrual, Stored
 from models.points.credits_postgres import REF_REUSE
-from models.points.named_sql import NamedStatement
 from models.points.rules import RefReuse
 
 STAGED_COLUMNS = ("line", "member_external_id", "amount", "external_ref", "reason", "expires_at")
@@ -52,13 +52,11 @@ WITH looked_up AS (
 SELECT outcome, unknown, COUNT(*) AS n FROM looked_up GROUP BY outcome, unknown
 """  # noqa: S608 (built from a constant)
 
-CREATE_MEMBERS = NamedStatement.of("""
-INSERT INTO member (external_id, display_name, tier, created_at, updated_at)
-SELECT DISTINCT member_external_id, '', 'STANDARD', $now::timestamptz, $now::timestamptz
-FROM points_import_staging WHERE outcome IS NULL AND member_id IS NULL
-ORDER BY member_external_id
-ON CONFLICT (external_id) DO NOTHING
-""")
+# Members seen for the first time are created by their owner, from the staged rows.
+CREATE_MEMBERS = members.create_missing(
+    external_ids="SELECT member_external_id AS external_id FROM points_import_staging "
+    "WHERE outcome IS NULL AND member_id IS NULL"
+)
 
 RESOLVE_NEW_MEMBERS = """
 UPDATE points_import_staging AS s

@@ -25,7 +25,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from models.errors import InvalidInput
-from models.members.models import Member
+from models.members import service as members
 from models.points import credits, import_postgres, rules
 from models.points.accruals import (
     Accrual,
@@ -189,7 +189,9 @@ async def _store_orm(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
             conflicting.add(accrual.external_ref)
     over: frozenset[str] = frozenset()
     if fresh:
-        member_ids = await _ensure_members({a.member_external_id for a in fresh})
+        member_ids = await members.ensure_members(
+            external_ids=(a.member_external_id for a in fresh)
+        )
         credited = await credits.credit_many(
             [
                 credits.NewCredit(
@@ -220,18 +222,3 @@ async def _known_refs(refs: Sequence[str]) -> dict[str, rules.RefUse]:
             {ref: rules.RefUse(member, delta, EntryKind(kind)) for ref, member, delta, kind in rows}
         )
     return known
-
-
-async def _ensure_members(external_ids: set[str]) -> dict[str, int]:
-    """Member ids by externalId, creating the members not seen before."""
-    found: dict[str, int] = {}
-    for chunk in _chunks(sorted(external_ids), IN_CHUNK):
-        found.update(await Member.filter(external_id__in=chunk).values_list("external_id", "id"))
-    missing = sorted(external_ids - found.keys())
-    if missing:
-        await Member.bulk_create([Member(external_id=external_id) for external_id in missing])
-        for chunk in _chunks(missing, IN_CHUNK):
-            found.update(
-                await Member.filter(external_id__in=chunk).values_list("external_id", "id")
-            )
-    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.points.named_sql import NamedStatement
+from models.sql import NamedStatement
 
 
 def test_names_are_numbered_by_first_appearance_and_a_repeated_name_keeps_its_number() -> None:
