@@ -24,7 +24,7 @@ from api.outage import DatabaseOutageMiddleware
 from api.settings import Settings, load_settings
 from api.webhooks.carrier import carrier_webhook
 from api.webhooks.stripe import stripe_webhook
-from api.wiring import gateway_of, planner_of
+from api.wiring import gateway_of, order_effects_of, planner_of
 from models.events import CATALOG, LOCAL, ORDERS
 from models.events.listener import listening
 from models.payments.gateway import StripeGateway
@@ -57,6 +57,7 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
             else None
         ),
         planner=planner_of(settings),
+        order_effects=order_effects_of(settings),
     )
 
 
@@ -88,10 +89,9 @@ def settle_collector() -> None:
     """Tune the cyclic garbage collector for a server process, once the app has started.
 
     A request allocates thousands of short-lived objects, nearly all freed by reference
-    counting. At Python's default threshold (700) the collector ran ~40 times a second
-    under 64 concurrent redemptions and promoted the in-flight requests' live objects into
-    the older generations, whose passes walk the whole heap: ~10 % of the server's CPU
-    (benchmarks/PROFILES.md §12). Everything loaded at start (modules, the schema, the
+    counting. At Python's default threshold (700) the collector ran many times a second
+    under concurrent redemptions and promoted the in-flight requests' live objects into the
+    older generations, whose passes walk the whole heap (benchmarks/PROFILES.md §12). Everything loaded at start (modules, the schema, the
     models) is frozen out of the collector's sight, and the youngest generation waits for
     50,000 allocations: cyclic garbage is still collected, in rarer passes.
     """

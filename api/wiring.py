@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from api.settings import Settings
 from fulfilment.planning import Planner
+from models.orders.ports import OrderEffect
 from models.payments.gateway import StripeGateway
 
 
@@ -22,6 +23,12 @@ def planner_of(settings: Settings) -> Planner:
         within=timedelta(days=settings.ship_within_days),
         at_risk=timedelta(hours=settings.at_risk_hours),
     )
+
+
+def order_effects_of(settings: Settings) -> tuple[OrderEffect, ...]:
+    """Writes that go with every order placed, besides the deadlines the planner watches and
+    the change notice: a module that adds one (an outbox, say) is listed here."""
+    return ()
 
 
 def gateway_of(settings: Settings) -> StripeGateway:

@@ -121,8 +121,8 @@ class OrderStatus(Enum):
     CONFIRMED = "CONFIRMED"
 
 
-@strawberry.type
-class Money:
+@strawberry.type(name="Money")
+class CeilingMoney:
     amount: Decimal
     currency: str
 
@@ -133,7 +133,7 @@ class Line:
     name: str
     quantity: int
     points_each: int
-    cash_each: Money | None = None
+    cash_each: CeilingMoney | None = None
 
 
 @strawberry.type
@@ -165,7 +165,7 @@ class Shipment:
 
 
 @strawberry.type(name="RedemptionOrder")
-class Order:
+class CeilingOrder:
     """The contract's `RedemptionOrder` (`OrderDetail` selects all of it); a new order has
     no cash part, no shipment and none of the later timestamps."""
 
@@ -181,7 +181,7 @@ class Order:
     shipping_address: Address
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
-    cash_total: Money | None = None
+    cash_total: CeilingMoney | None = None
     shipment: Shipment | None = None
 
 
@@ -192,18 +192,18 @@ class Problem:
     field: str | None = None
 
 
-@strawberry.type
-class Payment:
+@strawberry.type(name="Payment")
+class CeilingPayment:
     client_secret: str
     status: str
-    amount: Money
+    amount: CeilingMoney
 
 
 @strawberry.type
 class RedeemPayload:
-    order: Order | None
+    order: CeilingOrder | None
     errors: list[Problem]
-    payment: Payment | None = None
+    payment: CeilingPayment | None = None
 
 
 @strawberry.type
@@ -234,7 +234,7 @@ class Mutation:
         except Refusal as refusal:
             return RedeemPayload(order=None, errors=[Problem(code=refusal.code)])
         where = placed["shippingAddress"]
-        order = Order(
+        order = CeilingOrder(
             # The floor returns no row id: the number stands in (same encoding work).
             id=strawberry.ID(b64encode(f"RedemptionOrder:{placed['number']}".encode()).decode()),
             number=placed["number"],

@@ -61,7 +61,7 @@ def same_json(service: Server, floor: Server, op: str, path: str, token: str | N
 
 def _measure(
     script: Path, server: Server, sizes: Sizes, *, connections: int, args: tuple[str, ...] = ()
-) -> load.Outcome:
+) -> load.LoadResult:
     return load.run(script, server.url, connections=connections, seconds=sizes.seconds, args=args)
 
 

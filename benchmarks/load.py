@@ -63,7 +63,7 @@ end
 
 
 @dataclass(frozen=True)
-class Outcome:
+class LoadResult:
     ok: int
     bad: int
     requests: int
@@ -134,7 +134,7 @@ def run(
     connections: int,
     seconds: int,
     args: tuple[str, ...] = (),
-) -> Outcome:
+) -> LoadResult:
     command = [
         *servers.pinned(WRK_CORE),
         "wrk",
@@ -159,4 +159,4 @@ def run(
     ok, bad, requests, micros, errors, p50, p99 = (int(g) for g in found.groups())
     if bad:
         print(f"    ({bad} bad answers; first: {done.stderr.strip()[:300]})")
-    return Outcome(ok, bad, requests, micros / 1e6, errors, p50 / 1000, p99 / 1000)
+    return LoadResult(ok, bad, requests, micros / 1e6, errors, p50 / 1000, p99 / 1000)

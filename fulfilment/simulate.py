@@ -45,7 +45,7 @@ class Demand:
 
 
 @dataclass
-class Outcome:
+class PolicyResult:
     policy: str
     demand: int = 0
     accepted: int = 0
@@ -82,7 +82,7 @@ class Outcome:
 
 def simulate(
     warehouses: Sequence[SimWarehouse], demand: Demand, *, within: timedelta
-) -> tuple[Outcome, Outcome]:
+) -> tuple[PolicyResult, PolicyResult]:
     """Replay the demand with and without the admission rule."""
     return _with_admission(warehouses, demand, within), _without_admission(
         warehouses, demand, within
@@ -91,8 +91,8 @@ def simulate(
 
 def _with_admission(
     warehouses: Sequence[SimWarehouse], demand: Demand, within: timedelta
-) -> Outcome:
-    outcome = Outcome("with admission")
+) -> PolicyResult:
+    outcome = PolicyResult("with admission")
     booked: dict[str, Counter[date]] = {w.code: Counter() for w in warehouses}
     for index, at in enumerate(demand.arrivals()):
         outcome.demand += 1
@@ -118,8 +118,8 @@ def _with_admission(
 
 def _without_admission(
     warehouses: Sequence[SimWarehouse], demand: Demand, within: timedelta
-) -> Outcome:
-    outcome = Outcome("without admission")
+) -> PolicyResult:
+    outcome = PolicyResult("without admission")
     open_days = [w for w in warehouses if w.calendar.daily_capacity > 0]
     booked: dict[str, Counter[date]] = {w.code: Counter() for w in open_days}
     for at in demand.arrivals():
@@ -158,7 +158,9 @@ def parse_warehouses(specs: Sequence[str], *, default_zone: str) -> list[SimWare
     return found
 
 
-def report(warehouses: Sequence[SimWarehouse], demand: Demand, outcomes: Sequence[Outcome]) -> str:
+def report(
+    warehouses: Sequence[SimWarehouse], demand: Demand, outcomes: Sequence[PolicyResult]
+) -> str:
     """A table an operator can read before a campaign."""
     capacity = sum(w.calendar.daily_capacity for w in warehouses)
     sites = ", ".join(f"{w.code} ({w.calendar.daily_capacity})" for w in warehouses)

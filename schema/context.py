@@ -16,7 +16,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from fulfilment.planning import Planner
 from models.actors import Actor
-from models.orders.ports import PaymentStarter, ShipPlanner
+from models.orders.ports import OrderEffect, PaymentStarter, ShipPlanner
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -39,6 +39,9 @@ class Services:
     points_timezone: str = "Asia/Shanghai"
     planner: ShipPlanner = field(default_factory=Planner)
     payments: PaymentStarter | None = None
+    # Writes that go with every order placed, besides its deadlines and its notice: each
+    # module that adds one lists it here (api/wiring.py).
+    order_effects: tuple[OrderEffect, ...] = ()
     write_limit: Any = None
 
     @property

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
@@ -17,42 +15,20 @@ from strawberry.permission import BasePermission
 from models.actors import Actor, Role
 from models.errors import RateLimited
 from schema.context import Info
+from schema.limits_internals import SweepingMemoryStorage
 
 log = logging.getLogger("pointsmall.ratelimit")
-
-
-class SweepingMemoryStorage(MemoryStorage):
-    """`limits`' in-process storage, sweeping expired counters at most once a second.
-
-    Its own sweep walks every key and every write schedules the next one as soon as the
-    last has ended, so under a campaign's load it never stops: ~7 % of a redemption's CPU
-    with 20k members writing. A counter read after its expiry is reset on that read anyway
-    (`MemoryStorage.get`); the sweep only hands back the memory of keys no longer used,
-    which once a second does as well. The hook is `limits`' private `__schedule_expiry`:
-    `tests/unit/test_rate_limit_storage.py` fails if a release renames it.
-    """
-
-    SWEEP_EVERY = 1.0
-
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False) -> None:
-        super().__init__(uri, wrap_exceptions=wrap_exceptions)
-        self._last_sweep = -self.SWEEP_EVERY
-
-    async def _MemoryStorage__schedule_expiry(self) -> None:
-        now = time.monotonic()
-        if now - self._last_sweep >= self.SWEEP_EVERY:
-            self._last_sweep = now
-            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
 class WriteLimit:
     """Writes per minute for each member; staff and admins get ten times as many.
 
-    A sliding window counter (two counters a key, the previous minute's weighted by how much
-    of it still falls in the window) rather than a moving window: `limits`' in-memory
-    moving window keeps a list of timestamps a key and sweeps every key through a thread
-    hop on each expiry pass, about 7 % of a redemption's CPU with 20k members writing.
+        A sliding window counter (two counters a key, the previous minute's weighted by how much
+        of it still falls in the window) rather than a moving window: `limits`' in-memory
+        moving window keeps a list of timestamps a key and sweeps every key through a thread
+        hop on each expiry pass, a visible share of a redemption's CPU with many members writing
+    (benchmarks/PROFILES.md).
     """
 
     limiter: SlidingWindowCounterRateLimiter

@@ -123,6 +123,7 @@ class OrderMutations:
                 planner=services.planner,
                 payments=services.payments,
                 currency=services.currency,
+                effects=services.order_effects,
             )
         )
         placed = outcome.value

@@ -10,7 +10,8 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from models.actors import Actor, Role
-from schema.ratelimit import SweepingMemoryStorage, WriteLimit
+from schema.limits_internals import SweepingMemoryStorage
+from schema.ratelimit import WriteLimit
 
 
 def counting_sweeps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
