@@ -91,9 +91,10 @@ def settle_collector() -> None:
     A request allocates thousands of short-lived objects, nearly all freed by reference
     counting. At Python's default threshold (700) the collector ran many times a second
     under concurrent redemptions and promoted the in-flight requests' live objects into the
-    older generations, whose passes walk the whole heap (benchmarks/PROFILES.md §12). Everything loaded at start (modules, the schema, the
-    models) is frozen out of the collector's sight, and the youngest generation waits for
-    50,000 allocations: cyclic garbage is still collected, in rarer passes.
+    older generations, whose passes walk the whole heap (benchmarks/PROFILES.md §12).
+    Everything loaded at start (modules, the schema, the models) is frozen out of the
+    collector's sight, and the youngest generation waits for 50,000 allocations: cyclic
+    garbage is still collected, in rarer passes.
     """
     gc.freeze()
     _, middle, old = gc.get_threshold()
