@@ -23,9 +23,8 @@ from itertools import islice
 from typing import TypeVar
 
 from models import sql
-from models.points import rules
-from models.points.ledger import move_account
-from models.points.models import EntryKind, PointsAccount, PointsEntry
+from models.points import ledger, rules
+from models.points.models import EntryKind, PointsEntry
 
 T = TypeVar("T")
 # Rows per statement: an `IN (...)` list, or a multi-row INSERT's eight values a row, stays
@@ -34,9 +33,6 @@ CHUNK = 1000
 INSERT_ENTRIES = (
     "INSERT INTO points_entry"
     " (member_id, kind, delta, reason, external_ref, order_number, expires_at, created_at)"
-)
-INSERT_LOTS = (
-    "INSERT INTO points_lot (member_id, amount, remaining, held, expires_at, settled, created_at)"
 )
 
 
@@ -105,7 +101,9 @@ async def credit(
 async def credit_many(credits: Sequence[NewCredit], *, now: datetime) -> CreditedBatch:
     """Credit the batch in order, in the current transaction; the positions refused for
     passing the balance ceiling are reported, not raised."""
-    balances = await _lock_balances(sorted({c.member_id for c in credits}))
+    balances = await ledger.lock_accounts(
+        member_ids=(c.member_id for c in credits), open_missing=True
+    )
     in_order: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for position, wanted in enumerate(credits):
         in_order[wanted.member_id].append((position, wanted.amount))
@@ -114,34 +112,13 @@ async def credit_many(credits: Sequence[NewCredit], *, now: datetime) -> Credite
         refused |= rules.past_ceiling(balances[member_id], amounts)
     kept = [wanted for position, wanted in enumerate(credits) if position not in refused]
     entry_ids = await _write_entries(kept, now=now)
-    await _write_lots(kept, now=now)
+    await ledger.add_lots([(c.member_id, c.amount, c.expires_at) for c in kept], now=now)
     raised: dict[int, int] = defaultdict(int)
     for wanted in kept:
         raised[wanted.member_id] += wanted.amount
     for member_id, amount in raised.items():
-        await move_account(member_id=member_id, balance=amount)
+        await ledger.move_account(member_id=member_id, balance=amount)
     return CreditedBatch(entry_ids, frozenset(refused))
-
-
-async def _lock_balances(member_ids: Sequence[int]) -> dict[int, int]:
-    """Lock the members' accounts in member order, opening the missing ones; their balances.
-
-    Several writers crediting many members each take the locks in the same order, so they
-    queue instead of deadlocking. A caller that locked an account already keeps its lock.
-    """
-    balances: dict[int, int] = {}
-    for chunk in _chunks(member_ids):
-        # Whole rows: Tortoise drops FOR UPDATE from a `values_list` query.
-        locked = PointsAccount.select_for_update().filter(member_id__in=chunk)
-        have = await locked.order_by("member_id")
-        missing = set(chunk) - {account.member_id for account in have}
-        if missing:
-            await PointsAccount.bulk_create(
-                [PointsAccount(member_id=member_id) for member_id in sorted(missing)]
-            )
-            have = await locked.order_by("member_id")
-        balances.update({account.member_id: int(account.balance) for account in have})
-    return balances
 
 
 async def _write_entries(credits: Sequence[NewCredit], *, now: datetime) -> list[int]:
@@ -167,11 +144,3 @@ async def _write_entries(credits: Sequence[NewCredit], *, now: datetime) -> list
         )
         ids += [int(row["id"]) for row in written]
     return ids
-
-
-async def _write_lots(credits: Sequence[NewCredit], *, now: datetime) -> None:
-    for chunk in _chunks(credits):
-        await sql.insert(
-            INSERT_LOTS,
-            [(c.member_id, c.amount, c.amount, 0, c.expires_at, False, now) for c in chunk],
-        )

@@ -8,7 +8,7 @@ need no lock of their own, and the lock order stays "account, then lots" everywh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
@@ -53,18 +53,31 @@ async def lock_account(*, member_id: int) -> None:
         raise NotFound(f"no member with id {member_id}", field="member_id")
 
 
-async def lock_accounts(*, member_ids: Sequence[int]) -> None:
-    """Lock the existing accounts of several members, in member order, in the current transaction.
+CHUNK = 1000  # ids per IN (...) list, rows per INSERT: within SQLite's and asyncpg's limits
+
+
+async def lock_accounts(*, member_ids: Iterable[int], open_missing: bool = False) -> dict[int, int]:
+    """Lock several members' accounts in member order in the current transaction (opening
+    the missing ones if asked); their balances, by member id.
 
     A writer that credits many members in one transaction takes their locks this way first:
-    with one lock order for all, two such writers queue instead of deadlocking.
+    with one lock order for all, two such writers queue instead of deadlocking. A caller
+    that locked an account already keeps its lock.
     """
-    # Whole rows: Tortoise drops FOR UPDATE from a `values_list` query.
-    await (
-        PointsAccount.select_for_update()
-        .filter(member_id__in=sorted(set(member_ids)))
-        .order_by("member_id")
-    )
+    balances: dict[int, int] = {}
+    ordered = sorted(set(member_ids))
+    for chunk in (ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)):
+        # Whole rows: Tortoise drops FOR UPDATE from a `values_list` query.
+        locked = PointsAccount.select_for_update().filter(member_id__in=chunk)
+        have = await locked.order_by("member_id")
+        missing = set(chunk) - {account.member_id for account in have}
+        if missing and open_missing:
+            await PointsAccount.bulk_create(
+                [PointsAccount(member_id=member_id) for member_id in sorted(missing)]
+            )
+            have = await locked.order_by("member_id")
+        balances.update({account.member_id: int(account.balance) for account in have})
+    return balances
 
 
 LIVE_LOTS = """
@@ -94,15 +107,25 @@ async def move_account(*, member_id: int, balance: int = 0, held: int = 0) -> No
     await sql.execute(move_text(p, member_id=member_id, balance=balance, held=held), *p.values)
 
 
+INSERT_LOTS = (
+    "INSERT INTO points_lot (member_id, amount, remaining, held, expires_at, settled, created_at)"
+)
+
+
+async def add_lots(lots: Sequence[tuple[int, int, datetime]], *, now: datetime) -> None:
+    """New lots, each (member id, amount, expires at), in the order given."""
+    for start in range(0, len(lots), CHUNK):
+        await sql.insert(
+            INSERT_LOTS,
+            [
+                (member, amount, amount, 0, expires, False, now)
+                for member, amount, expires in lots[start : start + CHUNK]
+            ],
+        )
+
+
 async def add_lot(*, member_id: int, amount: int, expires_at: datetime, now: datetime) -> None:
-    await PointsLot.create(
-        member_id=member_id,
-        amount=amount,
-        remaining=amount,
-        held=0,
-        expires_at=expires_at,
-        created_at=now,
-    )
+    await add_lots([(member_id, amount, expires_at)], now=now)
 
 
 async def reserve(*, member_id: int, hold_id: int, amount: int, now: datetime) -> None:
