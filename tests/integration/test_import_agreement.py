@@ -3,8 +3,7 @@ its two forms (set-based SQL on PostgreSQL, the ORM elsewhere) store the same fi
 
 from __future__ import annotations
 
-import csv
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +12,13 @@ import pytest
 from models.errors import DomainError, InvalidInput
 from models.points import rules, service
 from models.points.audit import audit
-from models.points.importer import ImportReport, import_points
+from models.points.importer import import_points
 from models.points.models import EntryKind, PointsEntry
 from tests.conftest import empty_all_tables
-from tests.integration.test_import_points import snapshot
+from tests.integration.test_import_points import HEADER, NOW, run_import, snapshot, write_rows
 from tests.support.databases import target
 from tests.support.graphql import GraphQLClient, admin_token
 
-NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
-HEADER = ["member_external_id", "amount", "external_ref", "reason", "expires_at"]
 LATER = (NOW + timedelta(days=200)).isoformat()
 BIG = str(rules.MAX_AMOUNT)
 
@@ -60,19 +57,6 @@ CASES |= {
 }
 REJECTED = {line: code for line, (_, code) in CASES.items() if code is not None}
 CREDITED = [line for line, (_, code) in CASES.items() if code is None and line not in (2, 11)]
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    return path
-
-
-async def run_import(path: Path, *, batch_size: int = 1000) -> ImportReport:
-    with path.open(newline="", encoding="utf-8") as lines:
-        return await import_points(lines=lines, now=NOW, batch_size=batch_size)
 
 
 async def test_a_reason_holding_del_is_refused_by_award_award_points_and_the_import(

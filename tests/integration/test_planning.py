@@ -13,6 +13,7 @@ from fulfilment.models import ShipDay
 from fulfilment.planning import book, calendar_of, plan
 from models.catalog import service as catalog
 from models.catalog.models import Gift, Warehouse
+from tests.support.catalog import plain_gift, plain_warehouse
 
 WITHIN = timedelta(days=7)
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # a Wednesday morning in Shanghai
@@ -20,34 +21,12 @@ NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # a Wednesday morning in Shangha
 
 async def mall() -> tuple[dict[str, int], dict[str, Warehouse]]:
     """SH01 (2 orders a day) holds A and B; BJ01 (100 a day) holds more A but no B."""
-    await catalog.upsert_category(slug="all", name="All")
     warehouses = {
-        code: await catalog.upsert_warehouse(
-            code=code,
-            name=code,
-            daily_capacity=capacity,
-            timezone="Asia/Shanghai",
-            closed_dates=[],
-            default_timezone="Asia/Shanghai",
-        )
+        code: await plain_warehouse(code, capacity=capacity)
         for code, capacity in (("SH01", 2), ("BJ01", 100))
     }
     for sku in ("A", "B"):
-        await catalog.upsert_gift(
-            fields=catalog.GiftFields(
-                sku=sku,
-                name=sku,
-                description="",
-                image_url="",
-                category_slug="all",
-                points_price=100,
-                cash_price=None,
-                currency="CNY",
-                limit_per_member=None,
-                active=True,
-            ),
-            default_currency="CNY",
-        )
+        await plain_gift(sku)
     for sku, code, units in (("A", "SH01", 5), ("B", "SH01", 5), ("A", "BJ01", 50)):
         await catalog.adjust_stock(sku=sku, warehouse_code=code, delta=units, reason="r")
     gifts = {g.sku: g.id for g in await Gift.all()}

@@ -15,6 +15,7 @@ from models.catalog import service as catalog
 from models.orders import redemption as orders
 from models.orders.rules import Address, LineRequest
 from tests.support.catalog import ADDRESS as ADDRESS_INPUT
+from tests.support.catalog import plain_gift, plain_warehouse
 from tests.support.databases import target
 from tests.support.graphql import GraphQLClient, member_token
 from tests.support.members import member_with_points
@@ -26,32 +27,10 @@ ADDRESS = Address(
 
 
 async def gifts(count: int) -> None:
-    await catalog.upsert_category(slug="all", name="All")
-    await catalog.upsert_warehouse(
-        code="SH01",
-        name="SH",
-        daily_capacity=1000,
-        timezone="Asia/Shanghai",
-        closed_dates=[],
-        default_timezone="Asia/Shanghai",
-    )
+    await plain_warehouse("SH01", capacity=1000)
     for i in range(count):
         sku = f"G{i:03d}"
-        await catalog.upsert_gift(
-            fields=catalog.GiftFields(
-                sku=sku,
-                name=f"Gift {i}",
-                description="",
-                image_url="",
-                category_slug="all",
-                points_price=100 + i,
-                cash_price=None,
-                currency="CNY",
-                limit_per_member=None,
-                active=True,
-            ),
-            default_currency="CNY",
-        )
+        await plain_gift(sku, points=100 + i, name=f"Gift {i}")
         await catalog.adjust_stock(sku=sku, warehouse_code="SH01", delta=500, reason="r")
 
 

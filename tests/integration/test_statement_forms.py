@@ -27,6 +27,7 @@ from models.orders.rules import Address, LineRequest
 from models.points import debits, ledger
 from models.points import service as points
 from models.points.models import EntryKind, LotDraw, PointsAccount, PointsEntry, PointsLot
+from tests.support.catalog import plain_gift, plain_warehouse
 from tests.support.databases import target
 from tests.support.members import member_with_points
 
@@ -40,30 +41,8 @@ def forms() -> list[str]:
 
 
 async def one_gift_in_one_warehouse(capacity: int = 10) -> tuple[int, int]:
-    await catalog.upsert_category(slug="all", name="All")
-    warehouse = await catalog.upsert_warehouse(
-        code="SH01",
-        name="SH",
-        daily_capacity=capacity,
-        timezone="Asia/Shanghai",
-        closed_dates=[],
-        default_timezone="Asia/Shanghai",
-    )
-    gift = await catalog.upsert_gift(
-        fields=catalog.GiftFields(
-            sku="G1",
-            name="Gift",
-            description="",
-            image_url="",
-            category_slug="all",
-            points_price=100,
-            cash_price=None,
-            currency="CNY",
-            limit_per_member=None,
-            active=True,
-        ),
-        default_currency="CNY",
-    )
+    warehouse = await plain_warehouse("SH01", capacity=capacity)
+    gift = await plain_gift("G1")
     return gift.id, warehouse.id
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.catalog import service as catalog_service
+from models.catalog.models import Gift, Warehouse
 from tests.support.graphql import GraphQLClient, admin_token
 
 ADDRESS = {
@@ -110,3 +112,36 @@ async def small_mall(api: GraphQLClient) -> None:
     await stock(api, "EL-PB10K", "GZ01", 20)
     await stock(api, "EL-BUDS", "GZ01", 3)
     await stock(api, "HM-MUG", "SH01", 10)
+
+
+async def plain_gift(sku: str, *, points: int = 100, name: str | None = None) -> Gift:
+    """A points-only gift in the category `all` (created if missing), through the catalog
+    service directly, for tests below the API."""
+    await catalog_service.upsert_category(slug="all", name="All")
+    return await catalog_service.upsert_gift(
+        fields=catalog_service.GiftFields(
+            sku=sku,
+            name=name or sku,
+            description="",
+            image_url="",
+            category_slug="all",
+            points_price=points,
+            cash_price=None,
+            currency="CNY",
+            limit_per_member=None,
+            active=True,
+        ),
+        default_currency="CNY",
+    )
+
+
+async def plain_warehouse(code: str, *, capacity: int) -> Warehouse:
+    """A warehouse in Shanghai open every day, through the catalog service directly."""
+    return await catalog_service.upsert_warehouse(
+        code=code,
+        name=code,
+        daily_capacity=capacity,
+        timezone="Asia/Shanghai",
+        closed_dates=[],
+        default_timezone="Asia/Shanghai",
+    )
