@@ -3,19 +3,26 @@ its two forms (set-based SQL on PostgreSQL, the ORM elsewhere) store the same fi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from models.errors import DomainError, InvalidInput
+from models.errors import InvalidInput
 from models.points import rules, service
 from models.points.audit import audit
 from models.points.importer import import_points
 from models.points.models import EntryKind, PointsEntry
 from tests.conftest import empty_all_tables
-from tests.integration.test_import_points import HEADER, NOW, run_import, snapshot, write_rows
+from tests.integration.test_import_points import (
+    HEADER,
+    NOW,
+    award_row,
+    run_import,
+    snapshot,
+    write_rows,
+)
 from tests.support.databases import target
 from tests.support.graphql import GraphQLClient, admin_token
 
@@ -172,18 +179,9 @@ async def test_awarding_each_row_accepts_and_refuses_what_the_import_does(
         if len(row) != len(HEADER) or not row[1].isdigit():
             refused[line] = InvalidInput.code  # no call of `award` can carry such a row
             continue
-        member, amount, ref, reason, expires_at = row
-        try:
-            await service.award(
-                member_external_id=member,
-                amount=int(amount),
-                reason=reason,
-                external_ref=ref,
-                now=NOW,
-                expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
-            )
-        except DomainError as exc:
-            refused[line] = exc.code
+        code = await award_row(row)
+        if code is not None:
+            refused[line] = code
     assert refused == REJECTED
     assert [(r.line, r.code) for r in report.rejected] == sorted(refused.items())
     assert await snapshot() == imported

@@ -219,19 +219,26 @@ async def test_import_writes_exactly_what_awarding_each_row_writes(db: str, tmp_
     imported = await snapshot()
 
     await empty_all_tables(db)
-    for member, amount, ref, reason, expires_at in rows:
-        try:
-            await service.award(
-                member_external_id=member,
-                amount=int(amount),
-                reason=reason,
-                external_ref=ref,
-                now=NOW,
-                expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
-            )
-        except DomainError:
-            continue  # rejected by award, as by the import
+    for row in rows:
+        await award_row(row)  # a row award refuses is refused by the import too
     assert imported == await snapshot()
+
+
+async def award_row(row: list[str]) -> str | None:
+    """Award what one row of a file says; the code of the refusal, if refused."""
+    member, amount, ref, reason, expires_at = row
+    try:
+        await service.award(
+            member_external_id=member,
+            amount=int(amount),
+            reason=reason,
+            external_ref=ref,
+            now=NOW,
+            expires_at=datetime.fromisoformat(expires_at) if expires_at else None,
+        )
+    except DomainError as exc:
+        return exc.code
+    return None
 
 
 async def pointsmall(*args: str, database_url: str) -> tuple[int, str, str]:
