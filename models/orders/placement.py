@@ -104,19 +104,38 @@ def _order(draft: Draft, number: str, booking: Booking, *, confirmed: bool) -> O
     )
 
 
-COLUMNS = (
-    "number, member_id, status, idempotency_key, request_fingerprint, warehouse_id, "
-    "points_total, cash_total, currency, placed_at, confirmed_at, ship_by, promised_ship_date, "
-    "cancel_reason, recipient, phone, province, city, district, line1, line2, postal_code, "
-    "updated_at"
+ORDER_COLUMNS = (
+    "number",
+    "member_id",
+    "status",
+    "idempotency_key",
+    "request_fingerprint",
+    "warehouse_id",
+    "points_total",
+    "cash_total",
+    "currency",
+    "placed_at",
+    "confirmed_at",
+    "ship_by",
+    "promised_ship_date",
+    "cancel_reason",
+    "recipient",
+    "phone",
+    "province",
+    "city",
+    "district",
+    "line1",
+    "line2",
+    "postal_code",
+    "updated_at",
 )
-_COLUMN_NAMES = COLUMNS.split(", ")
 
 
 def insert_order_text(p: sql.Params, order: Order) -> str:
     """The order's row; returns every column."""
-    values = ", ".join(p(_db_value(getattr(order, column))) for column in _COLUMN_NAMES)
-    return f"INSERT INTO redemption_order ({COLUMNS}) VALUES ({values}) RETURNING *"  # noqa: S608 (placeholders, never values)
+    values = ", ".join(p(_db_value(getattr(order, column))) for column in ORDER_COLUMNS)
+    columns = ", ".join(ORDER_COLUMNS)
+    return f"INSERT INTO redemption_order ({columns}) VALUES ({values}) RETURNING *"  # noqa: S608 (placeholders, never values)
 
 
 def _db_value(value: Any) -> Any:
