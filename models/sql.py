@@ -173,15 +173,22 @@ def composed(steps: Sequence[tuple[str, str]], *, columns: str, source: str = ""
 
     PostgreSQL runs a step that writes whether or not anything reads it, but a step that
     only reads (a `pg_notify`, say) only if something does: the final row reads each such
-    step, so every step runs.
+    step that no later step nor the columns read, so every step runs.
     """
     ctes = ",\n".join(f"{name} AS ({text})" for name, text in steps)
     read = "".join(
         f", (SELECT count(*) FROM {name}) AS ran_{name}"  # noqa: S608 (step names)
-        for name, text in steps
+        for index, (name, text) in enumerate(steps)
         if text.lstrip().upper().startswith("SELECT")
+        and not _reads(name, [later for _, later in steps[index + 1 :]] + [columns])
     )
     return f"WITH {ctes}\nSELECT {columns}{read}" + (f" FROM {source}" if source else "")
+
+
+def _reads(step: str, texts: Sequence[str]) -> bool:
+    """Whether one of `texts` reads the step named (`FROM step`, `JOIN step`, `, step`)."""
+    pattern = re.compile(rf"(?:FROM|JOIN|,)\s+{re.escape(step)}\b")
+    return any(pattern.search(text) for text in texts)
 
 
 def model(cls: type[M], row: Mapping[str, Any]) -> M:

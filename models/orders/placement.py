@@ -129,13 +129,13 @@ ORDER_COLUMNS = (
     "postal_code",
     "updated_at",
 )
+_ORDER_COLUMNS = ", ".join(ORDER_COLUMNS)
 
 
 def insert_order_text(p: sql.Params, order: Order) -> str:
     """The order's row; returns every column."""
     values = ", ".join(p(_db_value(getattr(order, column))) for column in ORDER_COLUMNS)
-    columns = ", ".join(ORDER_COLUMNS)
-    return f"INSERT INTO redemption_order ({columns}) VALUES ({values}) RETURNING *"  # noqa: S608 (placeholders, never values)
+    return f"INSERT INTO redemption_order ({_ORDER_COLUMNS}) VALUES ({values}) RETURNING *"  # noqa: S608 (placeholders, never values)
 
 
 def _db_value(value: Any) -> Any:
