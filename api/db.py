@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "models.catalog.models",
     "models.orders.models",
     "models.payments.models",
+    "models.notifications.models",
     "fulfilment.models",
 ]
 MIGRATIONS = "models.migrations"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ DEV_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_pointsmall_development"
 DEV_STRIPE_API_KEY = "sk_test_pointsmall_development"
 DEFAULT_SQLITE_URL = "sqlite://data/pointsmall.sqlite3"
+QUIET_HOURS = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class SettingsError(RuntimeError):
@@ -51,6 +53,10 @@ class Settings:
     catalog_cache_seconds: float = 1.0
     log_level: str = "INFO"
     metrics_token: str | None = None
+    smsc_url: str | None = None  # smpp://system_id:password@host:port?source=...&window=...
+    quiet_hours: str = "22:00-08:00"
+    notify_credits_from: int = 1000  # 0: credits are not told
+    sms_replies_per_hour: int = 5
 
     @property
     def production(self) -> bool:
@@ -62,6 +68,10 @@ class Settings:
         problems = []
         if self.rate_limit_per_minute > 0 and (why := _storage_problem(self.rate_limit_storage)):
             problems.append(f"RATE_LIMIT_STORAGE {why}")
+        if not QUIET_HOURS.match(self.quiet_hours):
+            problems.append("QUIET_HOURS must be HH:MM-HH:MM, e.g. 22:00-08:00")
+        if self.smsc_url and not self.smsc_url.startswith("smpp://"):
+            problems.append("SMSC_URL must be smpp://system_id:password@host:port")
         if self.production:
             problems += self._production_problems()
         if problems:
@@ -137,4 +147,8 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         catalog_cache_seconds=config("CATALOG_CACHE_SECONDS", cast=float, default=1.0),
         log_level=config("LOG_LEVEL", default="INFO").upper(),
         metrics_token=config("METRICS_TOKEN", default=None),
+        smsc_url=config("SMSC_URL", default=None) or None,
+        quiet_hours=config("QUIET_HOURS", default="22:00-08:00"),
+        notify_credits_from=config("NOTIFY_CREDITS_FROM", cast=int, default=1000),
+        sms_replies_per_hour=config("SMS_REPLIES_PER_HOUR", cast=int, default=5),
     )

@@ -156,9 +156,11 @@ async def _members(db: asyncpg.Connection, sizes: Sizes, now: datetime) -> None:
     n, t = sizes.members, _ts(now)
     first, second = (_ts(e) for e in lot_expiries(now))
     await db.execute(f"""
-        INSERT INTO member (id, external_id, display_name, tier, created_at, updated_at)
+        INSERT INTO member (id, external_id, display_name, tier, mobile, language, opt_outs,
+                            created_at, updated_at)
         SELECT i, 'M' || lpad(i::text, 7, '0'), 'Member ' || i,
                (ARRAY['STANDARD', 'SILVER', 'GOLD', 'DIAMOND'])[1 + i % 4],
+               '+86139' || lpad(i::text, 8, '0'), 'zh-CN', '',
                {t} - interval '400 days', {t}
         FROM generate_series(1, {n}) i;
         INSERT INTO points_lot (id, member_id, amount, remaining, held, expires_at, settled,

@@ -25,6 +25,8 @@ from models.errors import IdempotencyConflict
 from models.events import ALERTS, announce_many
 from models.jobs import Job
 from models.members.models import Member
+from models.notifications import outbox
+from models.notifications.models import NotificationKind as Kind
 from models.orders.models import Order
 from models.orders.rules import OPEN_STATUSES
 from models.points import service as points
@@ -138,6 +140,21 @@ async def _raise_all(
     fresh = set(new)
     ids = [str(i) for i, o, kind in created if (o, AlertKind(kind)) in fresh]
     await announce_many(ALERTS, ids)
+    # A member hears of the risk to their order (the breach is told with its compensation).
+    at_risk = [orders[o] for o, kind in new if kind is AlertKind.AT_RISK]
+    await outbox.notify_many(
+        Kind.ORDER_AT_RISK,
+        [
+            outbox.Notice(
+                o.member_id,
+                outbox.order_key(o.number, Kind.ORDER_AT_RISK),
+                outbox.order_data(o),
+                o.id,
+            )
+            for o in at_risk
+        ],
+        now=now,
+    )
     return [kind for _, kind in new]
 
 
@@ -169,20 +186,28 @@ async def _compensation_batch(*, now: datetime, rate: Decimal, batch: int) -> in
         # Another worker may be crediting some of these members in a batch of its own: take
         # every account lock first, in member order, so the two queue instead of deadlocking.
         await points.lock_accounts(member_ids=list(external_ids))
+        told = []
         for alert in alerts:
-            await _compensate(orders[alert.order_id], external_ids, now=now, rate=rate)
+            order = orders[alert.order_id]
+            paid = await _compensate(order, external_ids, now=now, rate=rate)
+            key = outbox.order_key(order.number, Kind.ORDER_BREACHED)
+            data = outbox.order_data(order, compensation=paid)
+            told.append(outbox.Notice(order.member_id, key, data, order.id))
         await Alert.filter(id__in=[a.id for a in alerts]).update(compensated_at=now)
+        await outbox.notify_many(Kind.ORDER_BREACHED, told, now=now)
         return len(alerts)
 
 
 async def _compensate(
     order: Order, external_ids: dict[int, str], *, now: datetime, rate: Decimal
-) -> None:
+) -> int:
+    """Credit the order's member its compensation once; the points credited."""
     ref = f"compensation:{order.number}"
+    amount = rules.compensation_points(int(order.points_total), rate)
     try:
-        await points.award(
+        credit = await points.award(
             member_external_id=str(external_ids[order.member_id]),
-            amount=rules.compensation_points(int(order.points_total), rate),
+            amount=amount,
             reason=f"Compensation: order {order.number} missed its ship-by date",
             external_ref=ref,
             now=now,
@@ -192,3 +217,5 @@ async def _compensate(
     except IdempotencyConflict:
         # Credited before under another rate: the member was compensated once, as promised.
         log.warning("%s exists with another amount; not credited again", ref)
+        return amount
+    return int(credit.entry.delta)

@@ -37,7 +37,8 @@ async def ship(
         order = await lifecycle.locked_order(number=number, actor=actor)
         check_move(order.status, OrderStatus.SHIPPED)
         await _create_shipment(order, carrier=carrier, tracking=tracking, now=now)
-        await lifecycle.move(order, OrderStatus.SHIPPED, at=now)
+        parcel = {"carrier": carrier, "tracking": tracking}
+        await lifecycle.move(order, OrderStatus.SHIPPED, at=now, details=parcel)
         if order.warehouse_id is not None:
             await stock.ship(
                 warehouse_id=order.warehouse_id,

@@ -29,6 +29,7 @@ from models.orders.ports import PLACED, OrderEffect
 ORDERS = "pointsmall_orders"
 ALERTS = "pointsmall_alerts"
 CATALOG = "pointsmall_catalog"
+NOTIFICATIONS = "pointsmall_notifications"  # a member's inbox changed (the member's id)
 # Delivered on every channel when notices may have been lost (the LISTEN connection came
 # back after a drop): subscribers read again whatever they follow, caches drop.
 RESYNC = "*"

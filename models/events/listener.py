@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from models.events import ALERTS, CATALOG, LOCAL, ORDERS, RESYNC, InProcessBus
+from models.events import ALERTS, CATALOG, LOCAL, NOTIFICATIONS, ORDERS, RESYNC, InProcessBus
 
 log = logging.getLogger("pointsmall.notify")
 
@@ -38,7 +38,7 @@ class NotificationListener:
         database_url: str,
         *,
         bus: InProcessBus = LOCAL,
-        channels: Sequence[str] = (ORDERS, ALERTS, CATALOG),
+        channels: Sequence[str] = (ORDERS, ALERTS, CATALOG, NOTIFICATIONS),
         max_backoff: float = 5.0,
         ping_interval: float = 10.0,
     ) -> None:

@@ -2,38 +2,93 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import sql, validation
 from models.actors import Actor, Role
+from models.members import rules
 from models.members.models import Member, Tier
+from models.members.rules import DEFAULT_LANGUAGE
+from models.notifications.rules import OPTIONAL
 
 IN_CHUNK = 1000  # externalIds per IN (...) list: well under SQLite's limit on parameters
 
 
-async def upsert_member(*, external_id: str, display_name: str, tier: Tier) -> Member:
-    """Create or update a member by externalId; raises InvalidInput."""
+@dataclass(frozen=True)
+class Contact:
+    """How a member is reached: a mobile (any common way of writing one), the language of
+    their messages, the kinds of message they turned off."""
+
+    mobile: str = ""
+    language: str = DEFAULT_LANGUAGE.value
+    opt_outs: Sequence[str] = ()
+
+
+def _checked(contact: Contact) -> dict[str, str]:
+    return {
+        "mobile": rules.mobile(contact.mobile),
+        "language": rules.language(contact.language).value,
+        "opt_outs": rules.opt_outs(contact.opt_outs, allowed=OPTIONAL),
+    }
+
+
+async def upsert_member(
+    *, external_id: str, display_name: str, tier: Tier, contact: Contact | None = None
+) -> Member:
+    """Create or update a member by externalId (the whole member: what is not given is
+    cleared); raises InvalidInput."""
     external_id = validation.identifier(external_id, field="external_id")
     display_name = validation.text(
         display_name, field="display_name", max_length=100, required=False
     )
+    values: dict[str, Any] = {
+        "display_name": display_name,
+        "tier": tier,
+        **_checked(contact or Contact()),
+    }
     for _ in range(2):
         member = await Member.get_or_none(external_id=external_id)
         if member is not None:
-            member.display_name, member.tier = display_name, tier
-            await member.save(update_fields=["display_name", "tier", "updated_at"])
+            member.update_from_dict(values)
+            await member.save(update_fields=[*values, "updated_at"])
             return member
         try:
             async with in_transaction():
-                return await Member.create(
-                    external_id=external_id, display_name=display_name, tier=tier
-                )
+                return await Member.create(external_id=external_id, **values)
         except IntegrityError:
             continue  # created concurrently: update it instead
     raise RuntimeError("member upsert did not settle")  # pragma: no cover
+
+
+async def set_preferences(
+    *, external_id: str, language: str | None, opt_outs: Sequence[str] | None
+) -> Member:
+    """A member's own choices: the language of their messages and the kinds they turned off
+    (None keeps what they had); raises InvalidInput."""
+    member = await ensure_member(external_id=external_id)
+    changed = []
+    if language is not None:
+        member.language = rules.language(language).value
+        changed.append("language")
+    if opt_outs is not None:
+        member.opt_outs = rules.opt_outs(opt_outs, allowed=OPTIONAL)
+        changed.append("opt_outs")
+    if changed:
+        await member.save(update_fields=[*changed, "updated_at"])
+    return member
+
+
+async def turn_off(*, member_id: int, kinds: Iterable[str]) -> None:
+    """Add kinds of message to those the member turned off (`ALL` for every optional one)."""
+    member = await Member.get(id=member_id)
+    stored = rules.opt_out_list(member.opt_outs)
+    member.opt_outs = rules.opt_outs([*stored, *kinds], allowed=[*stored, *kinds])
+    await member.save(update_fields=["opt_outs", "updated_at"])
 
 
 async def find_member(*, external_id: str) -> Member | None:
@@ -83,8 +138,10 @@ def create_missing(*, external_ids: str) -> sql.NamedStatement:
     """`ensure_members` in one PostgreSQL statement, for the externalIds (already checked)
     that the query given returns (one column, `external_id`); bound with `now`."""
     return sql.NamedStatement.of(f"""
-INSERT INTO member (external_id, display_name, tier, created_at, updated_at)
-SELECT DISTINCT x.external_id, '', '{Tier.STANDARD.value}', $now::timestamptz, $now::timestamptz
+INSERT INTO member (external_id, display_name, tier, mobile, language, opt_outs, created_at,
+                    updated_at)
+SELECT DISTINCT x.external_id, '', '{Tier.STANDARD.value}', '', '{DEFAULT_LANGUAGE.value}', '',
+       $now::timestamptz, $now::timestamptz
 FROM ({external_ids}) AS x ORDER BY x.external_id
 ON CONFLICT (external_id) DO NOTHING
 """)  # noqa: S608 (the caller's query and a constant)

@@ -109,9 +109,7 @@ class LogSmsCentre:
             log.info("SMS to %s: %s", message.to, message.text)
             results.append(SubmitResult(message.reference, SubmitStatus.ACCEPTED, message_id))
             if self._receipts is not None:
-                await self._receipts(
-                    Receipt(message_id, ReceiptState.DELIVERED, datetime.now(UTC))
-                )
+                await self._receipts(Receipt(message_id, ReceiptState.DELIVERED, datetime.now(UTC)))
         return results
 
     async def stop(self) -> None:

@@ -4,8 +4,9 @@ write of an order's status (shipping, delivery and payment move orders through i
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -16,6 +17,7 @@ from models.catalog.models import Warehouse
 from models.errors import NotFound, PaymentUnavailable
 from models.events import ORDERS, announce
 from models.members.models import Member
+from models.notifications import outbox
 from models.orders import rules
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.ports import PaymentStarter, ShipPlanner
@@ -97,7 +99,8 @@ async def release_everything(
     await planner.release(order)
     await planner.unwatch(order)
     order.cancel_reason = reason[:200]
-    await move(order, OrderStatus.CANCELLED, at=now, also=("cancel_reason",))
+    refunded = {"cash": str(order.cash_total) if order.cash_total is not None else ""}
+    await move(order, OrderStatus.CANCELLED, at=now, also=("cancel_reason",), details=refunded)
     await announce(ORDERS, order.number)
 
 
@@ -121,10 +124,19 @@ STAMPED = {
 }
 
 
-async def move(order: Order, to: OrderStatus, *, at: datetime, also: Sequence[str] = ()) -> None:
+async def move(
+    order: Order,
+    to: OrderStatus,
+    *,
+    at: datetime,
+    also: Sequence[str] = (),
+    details: Mapping[str, Any] | None = None,
+) -> None:
     """Move an order the caller has locked one step of the status machine, in the caller's
-    transaction, recording when (`at`) where the status has a moment; `also`: other
-    fields of the order the caller set for this step. Raises InvalidTransition."""
+    transaction, recording when (`at`) where the status has a moment, and tell its member
+    (`details`: what the message says besides the order, such as a tracking number);
+    `also`: other fields of the order the caller set for this step. Raises
+    InvalidTransition."""
     rules.check_move(order.status, to)
     order.status = to
     changed = ["status", "updated_at", *also]
@@ -133,3 +145,4 @@ async def move(order: Order, to: OrderStatus, *, at: datetime, also: Sequence[st
         setattr(order, stamp, at)
         changed.append(stamp)
     await order.save(update_fields=changed)
+    await outbox.order_moved(order, now=at, details=details or {})

@@ -199,12 +199,22 @@ async def write(
     )
     line_ids = sorted(int(r["id"]) for r in written)  # one statement numbers rows in order
     for effect in effects:
-        p = sql.Params()
-        step = effect.step(p, order, postgres=False)
-        if step is not None:
-            await sql.execute(alone(p, step, order_id=order.id), *p.values)
+        await _run_alone(effect, order)
         effect.written(order, postgres=False)
     return Written(order, _lines(order, line_ids, rows), None)
+
+
+async def _run_alone(effect: OrderEffect, order: Order) -> None:
+    """An effect's steps as statements of their own (SQLite), `placed` being the order's row.
+
+    The steps number their placeholders one after the other through one `Params`, and each
+    one's last is its `placed` row's id, made just before it runs: every value made so far
+    binds it (SQLite binds by number; a statement leaves the numbers it does not use unread).
+    """
+    p = sql.Params()
+    for step in effect.steps(p, order, postgres=False):
+        text = alone(p, step, order_id=order.id)
+        await sql.execute(text, *p.values)
 
 
 async def _write_postgres(
@@ -218,9 +228,8 @@ async def _write_postgres(
     p = sql.Params()
     steps = [(PLACED, insert_order_text(p, order)), ("lines", lines_step(p, rows))]
     for index, effect in enumerate(effects):
-        step = effect.step(p, order, postgres=True)
-        if step is not None:
-            steps.append((f"effect{index}", step))
+        for part, step in enumerate(effect.steps(p, order, postgres=True)):
+            steps.append((f"effect{index}_{part}", step))
     columns = f"{PLACED}.id, array(SELECT id FROM lines ORDER BY id) AS line_ids"  # noqa: S608
     reserve = len(rows) == 1
     if reserve:

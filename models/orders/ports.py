@@ -30,12 +30,18 @@ class OrderEffect:
     `step` is one SQL statement that reads the new order from `placed` (`PLACED`): on
     PostgreSQL it becomes a step of the order's own statement (one round trip for all of
     them); elsewhere it runs alone right after the order is written, `placed` then being
-    the order's row. `written` is what the process does once the step ran.
+    the order's row. An effect of several statements gives `steps` instead (each reads only
+    `placed`, never another step). `written` is what the process does once they ran.
     """
 
     def step(self, p: sql.Params, order: Order, *, postgres: bool) -> str | None:
         """The statement, its values taken through `p`; None when there is nothing to write."""
         return None
+
+    def steps(self, p: sql.Params, order: Order, *, postgres: bool) -> list[str]:
+        """The statements, in order, their values taken through `p` one after the other."""
+        one = self.step(p, order, postgres=postgres)
+        return [] if one is None else [one]
 
     def written(self, order: Order, *, postgres: bool) -> None:
         """In this process, after the step ran inside the order's transaction."""

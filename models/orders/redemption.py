@@ -29,6 +29,7 @@ from models.errors import (
     PaymentUnavailable,
 )
 from models.events import ORDER_NOTICE
+from models.notifications.outbox import ORDER_CONFIRMED
 from models.orders import intake, placement, rules
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.placement import Draft
@@ -80,7 +81,8 @@ async def redeem(
     effects: Sequence[OrderEffect] = (),
 ) -> RedemptionResult:
     """Place an order: points, stock and slot move together or not at all. `effects`: writes
-    that go with every order placed, besides its deadlines and its change notice.
+    that go with every order placed, besides its deadlines, its change notice and its
+    member's message.
 
     Raises InvalidInput, NotFound, GiftInactive, LimitExceeded, OutOfStock,
     CapacityExhausted, InsufficientPoints, IdempotencyConflict or PaymentUnavailable.
@@ -89,7 +91,7 @@ async def redeem(
     lines = rules.validate_lines(request.lines)
     address = rules.validate_address(request.address)
     fingerprint = rules.fingerprint(lines)
-    outside = Collaborators(planner, payments, (ORDER_NOTICE, *effects))
+    outside = Collaborators(planner, payments, (ORDER_NOTICE, ORDER_CONFIRMED, *effects))
     async with placing_gate():
         draft: Draft | None = None
         try:

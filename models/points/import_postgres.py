@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from models import sql
 from models.members import service as members
+from models.notifications import outbox
 from models.points import credits_postgres
 from models.points.accruals import Accrual, Stored
 from models.points.credits_postgres import REF_REUSE
@@ -25,6 +27,7 @@ from models.points.rules import RefReuse
 
 STAGED_COLUMNS = ("line", "member_external_id", "amount", "external_ref", "reason", "expires_at")
 
+STAGING = "points_import_staging"
 DROP_STAGING = "DROP TABLE IF EXISTS points_import_staging"
 CREATE_STAGING = """
 CREATE TEMPORARY TABLE points_import_staging (
@@ -70,8 +73,11 @@ SELECT external_ref FROM points_import_staging WHERE outcome = '{RefReuse.CONFLI
 """  # noqa: S608 (built from a constant)
 
 
-async def store_batch(connection: Any, accruals: Sequence[Accrual], *, now: datetime) -> Stored:
-    """Store one batch of distinct refs on the transaction's raw asyncpg connection."""
+async def store_batch(
+    connection: Any, accruals: Sequence[Accrual], *, now: datetime, tell_from: int | None = None
+) -> Stored:
+    """Store one batch of distinct refs on the transaction's raw asyncpg connection, telling
+    the members of credits of `tell_from` points or more."""
     await connection.execute(DROP_STAGING)  # left by an earlier batch in the same transaction
     await connection.execute(CREATE_STAGING)
     await connection.copy_records_to_table(
@@ -93,6 +99,10 @@ async def store_batch(connection: Any, accruals: Sequence[Accrual], *, now: date
     if missed:
         counts = _counts(await connection.fetch(COUNT_OUTCOMES))
         imported = counts.get(None, 0)
+    if tell_from is not None:
+        p = sql.Params()
+        told = outbox.staged_credits_text(p, staged=STAGING, tell_from=tell_from, now=now)
+        await connection.execute(told, *p.values)
     conflicting = await connection.fetch(CONFLICTS) if counts.get(RefReuse.CONFLICT) else []
     return Stored(
         imported=imported,

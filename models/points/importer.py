@@ -26,6 +26,8 @@ from tortoise.transactions import in_transaction
 
 from models.errors import InvalidInput
 from models.members import service as members
+from models.notifications import outbox
+from models.notifications.models import NotificationKind
 from models.points import credits, import_postgres, rules
 from models.points.accruals import (
     Accrual,
@@ -69,6 +71,7 @@ async def import_points(
     timezone: str = rules.DEFAULT_TIMEZONE,
     progress: Callable[[int], None] | None = None,
     set_based: bool = True,
+    tell_from: int | None = None,
 ) -> ImportReport:
     """Import an accrual file batch by batch; raises InvalidInput for an unusable header."""
     if batch_size < 1:
@@ -81,7 +84,9 @@ async def import_points(
     while rows is not None:
         following = asyncio.ensure_future(asyncio.to_thread(next, rounds, None))
         try:
-            await _import_round(rows, report, now=now, lanes=lanes, set_based=set_based)
+            await _import_round(
+                rows, report, now=now, lanes=lanes, set_based=set_based, tell_from=tell_from
+            )
         except BaseException:
             await asyncio.gather(following, return_exceptions=True)
             raise
@@ -112,6 +117,7 @@ async def _import_round(
     now: datetime,
     lanes: int,
     set_based: bool,
+    tell_from: int | None,
 ) -> None:
     """Store a round of rows as member-disjoint batches, one transaction each, at once.
 
@@ -125,7 +131,7 @@ async def _import_round(
     for accrual in unique.fresh:
         batches[_lane_of(accrual, lanes)].append(accrual)
     parts = await asyncio.gather(
-        *(_store(batch, now=now, set_based=set_based) for batch in batches)
+        *(_store(batch, now=now, set_based=set_based, tell_from=tell_from) for batch in batches)
     )
     stored = Stored(
         imported=sum(part.imported for part in parts),
@@ -151,14 +157,16 @@ async def _import_round(
     report.rejected += sorted(rejected, key=lambda rejection: rejection.line)
 
 
-async def _store(accruals: Sequence[Accrual], *, now: datetime, set_based: bool) -> Stored:
+async def _store(
+    accruals: Sequence[Accrual], *, now: datetime, set_based: bool, tell_from: int | None
+) -> Stored:
     """One transaction: the batch's distinct refs become credits, replays or conflicts."""
     if not accruals:
         return Stored(0, 0, frozenset())
     retries = DEADLOCK_RETRIES
     while True:
         try:
-            return await _store_once(accruals, now=now, set_based=set_based)
+            return await _store_once(accruals, now=now, set_based=set_based, tell_from=tell_from)
         except asyncpg.DeadlockDetectedError:
             # Two imports of overlapping files at once can meet on shared refs in different
             # orders; PostgreSQL aborts one batch, which rolled back whole and is idempotent.
@@ -167,15 +175,21 @@ async def _store(accruals: Sequence[Accrual], *, now: datetime, set_based: bool)
             retries -= 1
 
 
-async def _store_once(accruals: Sequence[Accrual], *, now: datetime, set_based: bool) -> Stored:
+async def _store_once(
+    accruals: Sequence[Accrual], *, now: datetime, set_based: bool, tell_from: int | None
+) -> Stored:
     async with in_transaction() as connection:
         if set_based and isinstance(connection, AsyncpgDBClient):
             async with connection.acquire_connection() as raw:
-                return await import_postgres.store_batch(raw, accruals, now=now)
-        return await _store_orm(accruals, now=now)
+                return await import_postgres.store_batch(
+                    raw, accruals, now=now, tell_from=tell_from
+                )
+        return await _store_orm(accruals, now=now, tell_from=tell_from)
 
 
-async def _store_orm(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
+async def _store_orm(
+    accruals: Sequence[Accrual], *, now: datetime, tell_from: int | None
+) -> Stored:
     known = await _known_refs([a.external_ref for a in accruals])
     fresh: list[Accrual] = []
     replayed, conflicting = 0, set()
@@ -208,6 +222,20 @@ async def _store_orm(accruals: Sequence[Accrual], *, now: datetime) -> Stored:
             now=now,
         )
         over = frozenset(fresh[position].external_ref for position in credited.refused)
+        if tell_from is not None:
+            await outbox.notify_many(
+                NotificationKind.POINTS_CREDITED,
+                [
+                    outbox.Notice(
+                        member_ids[a.member_external_id],
+                        outbox.credit_key(a.external_ref),
+                        {"points": a.amount, "reason": a.reason},
+                    )
+                    for a in fresh
+                    if a.amount >= tell_from and a.external_ref not in over
+                ],
+                now=now,
+            )
     return Stored(len(fresh) - len(over), replayed, frozenset(conflicting), over)
 
 

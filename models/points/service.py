@@ -22,6 +22,8 @@ from tortoise.transactions import in_transaction
 
 from models.errors import IdempotencyConflict, NotFound
 from models.members.service import ensure_member, find_member
+from models.notifications import outbox
+from models.notifications.models import NotificationKind
 from models.paging import Page, SortKey, paginate
 from models.points import credits, debits, ledger, rules
 from models.points.debits import Debit, debit_steps, write_debit
@@ -116,8 +118,10 @@ async def award(
     kind: EntryKind = EntryKind.EARN,
     order_number: str | None = None,
     timezone: str = rules.DEFAULT_TIMEZONE,
+    tell_from: int | None = None,
 ) -> Credit:
-    """Credit a new lot once per external_ref; raises InvalidInput, IdempotencyConflict."""
+    """Credit a new lot once per external_ref, telling the member of an EARN of `tell_from`
+    points or more; raises InvalidInput, IdempotencyConflict."""
     if kind not in CREDIT_KINDS:
         raise ValueError(f"{kind} is not a credit")
     external_id = rules.clean_member_external_id(member_external_id)
@@ -129,13 +133,10 @@ async def award(
     if replayed is not None:
         return replayed
     member = await ensure_member(external_id=external_id)
-    return await _book_once(
-        ref,
-        member_id=member.id,
-        external_id=external_id,
-        delta=amount,
-        kind=kind,
-        write=lambda: credits.credit(
+    told = kind is EntryKind.EARN and tell_from is not None and amount >= tell_from
+
+    async def write() -> PointsEntry:
+        entry = await credits.credit(
             member_id=member.id,
             kind=kind,
             amount=amount,
@@ -144,7 +145,19 @@ async def award(
             order_number=order,
             expires_at=lot_expiry,
             now=now,
-        ),
+        )
+        if told:
+            await outbox.notify(
+                kind=NotificationKind.POINTS_CREDITED,
+                member_id=member.id,
+                dedupe_key=outbox.credit_key(ref),
+                data={"points": amount, "reason": reason},
+                now=now,
+            )
+        return entry
+
+    return await _book_once(
+        ref, member_id=member.id, external_id=external_id, delta=amount, kind=kind, write=write
     )
 
 

@@ -83,7 +83,9 @@ async def test_redeeming_one_gift_takes_a_fixed_few_statements(api: GraphQLClien
         }
         counts.append(await statements_for(api, "Redeem", variables, token))
     assert counts[1] == counts[2], counts
-    assert counts[2] <= (4 if target() == "postgres" else 12), counts
+    # SQLite runs each write on its own: the debit (4), the order, its lines, its deadlines,
+    # its member's message, the units and the day, after the three reads.
+    assert counts[2] <= (4 if target() == "postgres" else 13), counts
 
 
 @pytest.mark.skipif(target() != "postgres", reason="plan caching is PostgreSQL's")

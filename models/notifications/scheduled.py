@@ -1,0 +1,158 @@
+"""The notifications' work in the worker: the delivery loop, and the monthly word on points
+about to expire.
+
+The delivery loop runs beside the worker's passes, not in them: a message should reach the
+handset within seconds of its change, not at the next pass. It holds the SMS centre's bind,
+claims and sends what is due, and between rounds with nothing to send waits a moment.
+Receipts are collected as they arrive and written in batches; texts from handsets are
+answered one by one as they come (`router`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from models import sql
+from models.jobs import Job
+from models.notifications import delivery, outbox, router
+from models.notifications.delivery import DeliveryPolicy, Recorded
+from models.notifications.models import NotificationKind
+from models.notifications.ports import InboundSms, Receipt, SmsCentre
+
+log = logging.getLogger("pointsmall.sms")
+
+
+@dataclass
+class LoopCounts:
+    """What the delivery loop did since it started (for /metrics)."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    receipts: int = 0
+    texts: int = 0
+
+
+@dataclass
+class DeliveryLoop:
+    """Delivers the outbox through `centre` until `stop` is set."""
+
+    centre: SmsCentre
+    policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    routing: router.RouterPolicy = field(default_factory=router.RouterPolicy)
+    clock: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
+    idle: float = 0.25  # seconds between rounds that found nothing due
+    counts: LoopCounts = field(default_factory=LoopCounts)
+    _receipts: list[Receipt] = field(default_factory=list)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.centre.start(receipts=self._receipt, inbound=self._text)
+        flusher = asyncio.create_task(self._flush_receipts(stop), name="pointsmall-receipts")
+        try:
+            while not stop.is_set():
+                done = await self._round()
+                if done.accepted + done.retried + done.failed == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.idle)
+        finally:
+            await self.centre.stop()
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self._write_receipts()
+
+    async def _round(self) -> Recorded:
+        try:
+            done = await delivery.deliver_once(self.centre, now=self.clock(), policy=self.policy)
+        except Exception:  # the database away, say: the next round retries
+            log.exception("delivery round failed")
+            return Recorded()
+        self.counts.sent += done.accepted
+        self.counts.retried += done.retried
+        self.counts.failed += done.failed
+        return done
+
+    async def _receipt(self, receipt: Receipt) -> None:
+        self._receipts.append(receipt)
+
+    async def _flush_receipts(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+            await self._write_receipts()
+
+    async def _write_receipts(self) -> None:
+        batch, self._receipts = self._receipts, []
+        if not batch:
+            return
+        try:
+            async with in_transaction():
+                await delivery.settle(batch)
+            self.counts.receipts += len(batch)
+        except Exception:
+            log.exception("receipts not written yet; kept for the next try")
+            self._receipts = batch + self._receipts
+
+    async def _text(self, text: InboundSms) -> None:
+        try:
+            await router.route(text, now=self.clock(), policy=self.routing)
+            self.counts.texts += 1
+        except Exception:  # one text must not stop the bind; the centre may send it again
+            log.exception("a text from a handset could not be handled")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Points about to expire: one message a member a month, naming the points and the first date.
+EXPIRING_WITHIN = timedelta(days=30)
+EXPIRING_DATA = {
+    True: "jsonb_build_object('points', e.points, 'expires_on', to_char(e.first AT TIME ZONE 'UTC', 'YYYY-MM-DD'))",  # noqa: E501
+    False: "json_object('points', e.points, 'expires_on', substr(e.first, 1, 10))",
+}
+
+
+def _expiring_text(p: sql.Params, *, now: datetime, month: str) -> str:
+    at = p(now, "timestamptz")
+    expiring = f"""(SELECT member_id, sum(remaining - held) AS points, min(expires_at) AS first
+        FROM points_lot
+        WHERE NOT settled AND expires_at > {at} AND remaining > held
+          AND expires_at <= {p(now + EXPIRING_WITHIN, "timestamptz")}
+        GROUP BY member_id) AS e"""  # noqa: S608 (placeholders)
+    return outbox.notice_text(
+        p,
+        kind=NotificationKind.POINTS_EXPIRING,
+        member_id="e.member_id",
+        order_id="NULL",
+        dedupe_key=f"{p('expiring:' + month + ':', 'text')} || CAST(e.member_id AS text)",
+        data=EXPIRING_DATA[sql.on_postgres()],
+        now=now,
+        source=expiring,
+    )
+
+
+async def tell_expiring(*, now: datetime) -> int:
+    """Tell every member with points expiring within 30 days, once a month; how many."""
+    p = sql.Params()
+    async with in_transaction():
+        return await sql.execute(_expiring_text(p, now=now, month=f"{now:%Y-%m}"), *p.values)
+
+
+def jobs(*, every: timedelta = timedelta(hours=1)) -> list[Job]:
+    """The notifications' periodic jobs: the word on expiring points, at most every `every`."""
+    last: list[datetime] = []
+
+    async def expiring(*, now: datetime) -> dict[str, int]:
+        if last and now - last[0] < every:
+            return {"expiry_notices": 0}
+        last[:] = [now]
+        return {"expiry_notices": await tell_expiring(now=now)}
+
+    return [Job("points expiry notices", {"expiry_notices": "expiry notices"}, expiring)]

@@ -1,0 +1,133 @@
+"""The words of every message, in Chinese and English, filled with the member's own data.
+
+A template is fixed text; only values from the notification's own `data` (written by the
+change, about the member it is for) fill its fields, and a value is never read as a
+template itself, so text a handset sent can never render anyone's data.
+"""
+
+# ruff: noqa: E501 (the messages read best unbroken)
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from models.members.rules import DEFAULT_LANGUAGE, Language
+from models.notifications.models import NotificationKind as Kind
+
+BRAND = {Language.ZH_CN: "【积分商城】", Language.EN: "[PointsMall] "}
+
+TEMPLATES: dict[Kind, dict[Language, str]] = {
+    Kind.ORDER_CONFIRMED: {
+        Language.ZH_CN: "您的订单{number}已确认，将于{ship_date}前发货。",
+        Language.EN: "Order {number} is confirmed and will ship by {ship_date}.",
+    },
+    Kind.ORDER_SHIPPED: {
+        Language.ZH_CN: "您的订单{number}已发货，{carrier}运单号{tracking}。",
+        Language.EN: "Order {number} has shipped: {carrier} tracking number {tracking}.",
+    },
+    Kind.ORDER_DELIVERED: {
+        Language.ZH_CN: "您的订单{number}已签收，感谢您的兑换。",
+        Language.EN: "Order {number} was delivered. Thank you for redeeming.",
+    },
+    Kind.ORDER_CANCELLED: {
+        Language.ZH_CN: "您的订单{number}已取消，{points}积分已退回{cash_zh}。",
+        Language.EN: "Order {number} is cancelled; {points} points are back in your account{cash_en}.",
+    },
+    Kind.ORDER_AT_RISK: {
+        Language.ZH_CN: "抱歉，您的订单{number}可能晚于承诺发货，我们将在{ship_by}前尽力发出。",
+        Language.EN: "Sorry: order {number} may ship later than promised; we are working to send it by {ship_by}.",
+    },
+    Kind.ORDER_BREACHED: {
+        Language.ZH_CN: "抱歉，您的订单{number}未能按时发货，已补偿您{compensation}积分。",
+        Language.EN: "Sorry: order {number} missed its ship date. We have credited you {compensation} points.",
+    },
+    Kind.POINTS_EXPIRING: {
+        Language.ZH_CN: "您有{points}积分将于{expires_on}到期，请及时兑换。",
+        Language.EN: "{points} of your points expire on {expires_on}. Redeem them before then.",
+    },
+    Kind.POINTS_CREDITED: {
+        Language.ZH_CN: "您获得{points}积分（{reason}），当前可用{available}积分。",
+        Language.EN: "You earned {points} points ({reason}); {available} points are available now.",
+    },
+}
+
+# Answers to texts: the router picks one and gives it its values.
+REPLIES: dict[str, dict[Language, str]] = {
+    "points": {
+        Language.ZH_CN: "您的可用积分{available}，余额{balance}。{expiry_zh}",
+        Language.EN: "Available points: {available} (balance {balance}). {expiry_en}",
+    },
+    "points_expiry": {
+        Language.ZH_CN: "{points}积分将于{expires_on}到期。",
+        Language.EN: "{points} points expire on {expires_on}.",
+    },
+    "order": {
+        Language.ZH_CN: "最近订单{number}：{status}，预计{ship_date}前发货。{tracking_zh}",
+        Language.EN: "Latest order {number}: {status}, ships by {ship_date}. {tracking_en}",
+    },
+    "order_tracking": {
+        Language.ZH_CN: "{carrier}运单号{tracking}。",
+        Language.EN: "{carrier} tracking number {tracking}.",
+    },
+    "no_order": {
+        Language.ZH_CN: "您还没有订单。",
+        Language.EN: "You have no orders yet.",
+    },
+    "stopped": {
+        Language.ZH_CN: "您已退订营销及提醒短信，订单与积分变动通知仍会发送。",
+        Language.EN: "You will no longer get optional messages; order and points notices still come.",
+    },
+    "help": {
+        Language.ZH_CN: "回复JF查积分，DD查最近订单，TD退订提醒短信。",
+        Language.EN: "Reply JF for your points, DD for your latest order, TD to stop optional messages.",
+    },
+    "answered": {
+        Language.ZH_CN: "感谢您的评价！",
+        Language.EN: "Thank you for your answer!",
+    },
+    "join": {
+        Language.ZH_CN: "本号码尚未加入积分计划，请在营业厅或手机营业厅App注册。",
+        Language.EN: "This number is not in the points programme yet. Join in the operator's app.",
+    },
+}
+
+
+class _Values(string.Formatter):
+    """Fills a template's fields from the values given, and nothing else: no attribute or
+    index lookups, no nested fields."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
+        return kwargs.get(field_name, ""), field_name
+
+
+_FORMATTER = _Values()
+
+
+def fill(template: str, values: Mapping[str, Any], *, language: Language) -> str:
+    """The template with its fields filled (a missing value leaves its field empty)."""
+    return BRAND[language] + _FORMATTER.vformat(template, (), dict(values))
+
+
+def render(kind: Kind, data: Mapping[str, Any], *, language: str) -> str:
+    """The message of a notification of `kind` in the member's language."""
+    chosen = _language(language)
+    return fill(TEMPLATES[kind][chosen], data, language=chosen)
+
+
+def reply(name: str, values: Mapping[str, Any], *, language: str) -> str:
+    chosen = _language(language)
+    return fill(REPLIES[name][chosen], values, language=chosen)
+
+
+def phrase(name: str, values: Mapping[str, Any], *, language: str) -> str:
+    """A part of a reply, without the brand."""
+    chosen = _language(language)
+    return _FORMATTER.vformat(REPLIES[name][chosen], (), dict(values))
+
+
+def _language(tag: str) -> Language:
+    try:
+        return Language(tag)
+    except ValueError:
+        return DEFAULT_LANGUAGE

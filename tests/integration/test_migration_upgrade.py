@@ -1,0 +1,44 @@
+"""A database made by the previous release, with members in it, upgrades in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate
+
+from api.db import tortoise_config
+from models.members.models import Member
+from tests.support.databases import fresh_database
+
+
+async def test_members_of_the_previous_release_keep_their_data_and_get_default_contacts(
+    tmp_path: Path, orm: str
+) -> None:
+    async with fresh_database(tmp_path) as url:
+        config = tortoise_config(url)
+        await migrate(config=config, target="pointsmall.0001_initial")
+        await Tortoise.init(config=config, _create_db=False)
+        try:
+            connection = connections.get("default")
+            await connection.execute_query(
+                "INSERT INTO member (external_id, display_name, tier, created_at, updated_at) "
+                "VALUES ('OLD-1', 'Old Member', 'GOLD', '2026-01-01 00:00:00+00:00', "
+                "'2026-01-01 00:00:00+00:00')"
+            )
+            await Tortoise.close_connections()
+            await migrate(config=config)
+            await Tortoise.init(config=config)
+            member = await Member.get(external_id="OLD-1")
+            assert (member.display_name, member.tier) == ("Old Member", "GOLD")
+            assert (member.mobile, member.language, member.opt_outs) == ("", "zh-CN", "")
+            # A statement that names none of the new columns still writes a whole member.
+            await connections.get("default").execute_query(
+                "INSERT INTO member (external_id, display_name, tier, created_at, updated_at) "
+                "VALUES ('NEW-1', '', 'STANDARD', '2026-01-01 00:00:00+00:00', "
+                "'2026-01-01 00:00:00+00:00')"
+            )
+            assert (await Member.get(external_id="NEW-1")).language == "zh-CN"
+        finally:
+            await Tortoise.close_connections()
+            await Tortoise.init(config=tortoise_config(orm))  # the session's database again
