@@ -222,7 +222,7 @@ class Reassembly:
         if len(partial.texts) < part.concatenation.total:
             return None
         del self._pending[key]
-        return "".join(partial.texts[i] for i in sorted(partial.texts))[: self._max_chars]
+        return "".join(partial.texts[i] for i in sorted(partial.texts))
 
     @property
     def pending(self) -> int:

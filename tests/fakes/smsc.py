@@ -236,15 +236,23 @@ class SmscFake:
             await self._deliver(self._deliver_sm(source, text, encoding, part, 0x40))
 
     async def deliver_raw(
-        self, number: str, payload: bytes, *, data_coding: int, esm_class: int = 0
+        self,
+        number: str,
+        short_message: bytes,
+        *,
+        data_coding: int,
+        esm_class: int = 0,
+        payload: bytes | None = None,
     ) -> None:
-        """A deliver_sm with exactly these bytes as its short_message (hostile input)."""
+        """A deliver_sm with exactly these bytes as its short_message, and as its
+        message_payload option if given (hostile input)."""
+        option = b"" if payload is None else struct.pack("!HH", 0x0424, len(payload)) + payload
         body = b"".join(
             [
                 b"\x00\x01\x01" + number.removeprefix("+").encode() + b"\x00",
                 b"\x02\x01" + self.service_number.encode() + b"\x00",
                 bytes([esm_class, 0, 0]) + b"\x00\x00",
-                bytes([0, 0, data_coding, 0, len(payload)]) + payload,
+                bytes([0, 0, data_coding, 0, len(short_message)]) + short_message + option,
             ]
         )
         header = struct.pack("!IIII", 16 + len(body), SmppCommand.DELIVER_SM, 0, self._next())
