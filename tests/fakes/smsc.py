@@ -119,8 +119,8 @@ class SmscFake:
     def __init__(
         self,
         *,
-        system_id: str = "pointsmall",
-        password: str | None = "secret",  # None: any password binds (the demo)
+        system_id: str | None = "pointsmall",  # None: any system id binds (the demo)
+        password: str | None = "secret",  # None: any password binds
         service_number: str = "10658888",
         host: str = "127.0.0.1",
         port: int = 0,
@@ -326,7 +326,7 @@ class SmscFake:
         request = MESSAGE_TYPE_MAP[command].from_pdu(pdu, SmppMessage.parse_header(pdu))
         assert isinstance(request, BindTransceiver)  # the other two binds subclass it
         status = SmppCommandStatus.ESME_ROK
-        if request.system_id != self.system_id:
+        if self.system_id is not None and request.system_id != self.system_id:
             status = SmppCommandStatus.ESME_RINVSYSID
         elif self.password is not None and request.password != self.password:
             status = SmppCommandStatus.ESME_RINVPASWD
