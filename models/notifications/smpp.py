@@ -209,6 +209,10 @@ class SmppCentre:
             loop_time = asyncio.get_running_loop().time()
             self._resume_at = max(self._resume_at, loop_time + self._config.throttle_pause)
             return _PartOutcome(SubmitStatus.THROTTLED, error=status_name(pdu.status))
+        if pdu.command == SmppCommand.GENERIC_NACK:  # the centre could not read our submit
+            return _PartOutcome(
+                SubmitStatus.REJECTED, error=f"generic_nack {status_name(pdu.status)}"
+            )
         return _PartOutcome(SubmitStatus.REJECTED, error=status_name(pdu.status))
 
     def _submit_pdu(
