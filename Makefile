@@ -8,7 +8,7 @@ PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: stripe-demo run test lint typecheck unit test-sqlite test-postgres migrate seed schema bench bench-smoke fuzz soak clean
+.PHONY: stripe-demo sms-demo run test lint typecheck unit test-sqlite test-postgres migrate seed schema bench bench-smoke fuzz soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +27,11 @@ run: $(STAMP)
 # The local Stripe test server for trying points-plus-cash by hand (beside `make run`).
 stripe-demo: $(STAMP)
 	$(BIN)/python -m tests.fakes.stripe_demo --webhook-url http://$(HOST):$(PORT)/webhooks/stripe
+
+# The local SMS centre (SMPP on 127.0.0.1:2775): shows the service's texts as a handset would,
+# and texts the service whatever is typed.
+sms-demo: $(STAMP)
+	$(BIN)/python -m tests.fakes.sms_demo
 
 migrate: $(STAMP)
 	$(BIN)/pointsmall migrate
