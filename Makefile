@@ -18,11 +18,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The service and its worker (alerts, expiry, the outbox's SMS). Messages go to `make
+# sms-demo`'s SMS centre when it is running (start it first), else to the worker's log; the
+# app's inbox shows them either way.
+DEMO_SMSC := smpp://pointsmall:demo@127.0.0.1:2775?source=10658888
 run: $(STAMP)
 	$(BIN)/pointsmall migrate
 	$(BIN)/pointsmall seed-demo --if-empty
-	STRIPE_API_BASE=$${STRIPE_API_BASE:-http://127.0.0.1:12111} \
-	  $(BIN)/pointsmall serve --host $(HOST) --port $(PORT) --banner
+	@export STRIPE_API_BASE=$${STRIPE_API_BASE:-http://127.0.0.1:12111}; \
+	if [ -z "$${SMSC_URL:-}" ] && $(BIN)/python -c "import socket, sys; \
+	  sys.exit(socket.socket().connect_ex(('127.0.0.1', 2775)))" 2>/dev/null; then \
+	  export SMSC_URL='$(DEMO_SMSC)'; echo "SMS: the demo SMS centre at 127.0.0.1:2775"; \
+	else echo "SMS: $${SMSC_URL:-none configured: messages go to the worker's log}"; fi; \
+	$(BIN)/pointsmall worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/pointsmall serve --host $(HOST) --port $(PORT) --banner
 
 # The local Stripe test server for trying points-plus-cash by hand (beside `make run`).
 stripe-demo: $(STAMP)

@@ -9,7 +9,7 @@ from api.demo_data import CATEGORIES, FAMILY_NAMES, GIFTS, GIVEN_NAMES, WAREHOUS
 from models.catalog import service as catalog
 from models.catalog.models import Gift
 from models.members.models import Tier
-from models.members.service import upsert_member
+from models.members.service import Contact, upsert_member
 from models.points import service as points
 
 DEMO_MEMBER = "13800000001"
@@ -79,7 +79,15 @@ async def _members(rng: random.Random, count: int, now: datetime) -> None:
     for index in range(count):
         external_id = DEMO_MEMBER if index == 0 else f"138{rng.randrange(10**8):08d}"
         name = rng.choice(FAMILY_NAMES) + rng.choice(GIVEN_NAMES)
-        await upsert_member(external_id=external_id, display_name=name, tier=rng.choice(TIERS))
+        # The demo member's number is the one `make sms-demo` texts from; every tenth member
+        # reads English and a few have no mobile, so the demo shows each case.
+        contact = Contact(
+            mobile="" if index % 17 == 5 else f"+86{external_id}",
+            language="en" if index % 10 == 3 else "zh-CN",
+        )
+        await upsert_member(
+            external_id=external_id, display_name=name, tier=rng.choice(TIERS), contact=contact
+        )
         for month in range(rng.randrange(1, 7)):
             await points.award(
                 member_external_id=external_id,

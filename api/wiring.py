@@ -8,11 +8,17 @@ and another to the worker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from api.settings import Settings
 from fulfilment.planning import Planner
+from models.notifications.delivery import DeliveryPolicy
+from models.notifications.ports import LogSmsCentre, SmsCentre
+from models.notifications.router import RouterPolicy
+from models.notifications.rules import QuietHours
+from models.notifications.smpp import SmppCentre, SmppConfig
 from models.orders.ports import OrderEffect
 from models.payments.gateway import StripeGateway
 
@@ -22,6 +28,52 @@ def planner_of(settings: Settings) -> Planner:
     return Planner(
         within=timedelta(days=settings.ship_within_days),
         at_risk=timedelta(hours=settings.at_risk_hours),
+    )
+
+
+def quiet_hours_of(settings: Settings) -> QuietHours:
+    """When only urgent messages go: QUIET_HOURS (HH:MM-HH:MM) in the programme's zone."""
+    start, end = settings.quiet_hours.split("-")
+    return QuietHours(
+        start=time.fromisoformat(start),
+        end=time.fromisoformat(end),
+        timezone=settings.points_timezone,
+    )
+
+
+def delivery_policy_of(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(quiet=quiet_hours_of(settings))
+
+
+def router_policy_of(settings: Settings) -> RouterPolicy:
+    return RouterPolicy(replies_per_hour=settings.sms_replies_per_hour)
+
+
+def credits_told_from(settings: Settings) -> int | None:
+    """The smallest credit by billing its member is told of (None: none are)."""
+    return settings.notify_credits_from if settings.notify_credits_from > 0 else None
+
+
+def sms_centre_of(settings: Settings) -> SmsCentre:
+    """The operator's SMS centre (SMSC_URL), or the log when none is configured."""
+    if settings.smsc_url is None:
+        return LogSmsCentre()
+    return SmppCentre(smpp_config_of(settings.smsc_url))
+
+
+def smpp_config_of(url: str) -> SmppConfig:
+    """`smpp://system_id:password@host:port?source=10658888&window=10&system_type=...`;
+    raises ValueError for what SMPP cannot carry."""
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    return SmppConfig(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 2775,
+        system_id=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        source=query.get("source", "10658888"),
+        system_type=query.get("system_type", ""),
+        window=int(query.get("window", "10")),
     )
 
 

@@ -23,10 +23,13 @@ from datetime import UTC, datetime
 
 from prometheus_client import Counter, Histogram
 
+from api.messaging import Messaging
 from api.settings import Settings
 from api.wiring import SweepPolicy, gateway_of, planner_of, policy_of
 from fulfilment import scheduled as fulfilment
 from models.jobs import Job
+from models.notifications import scheduled as notifications
+from models.notifications.ports import SmsCentre
 from models.orders.ports import PaymentStarter, ShipPlanner
 from models.payments import scheduled as payments
 from models.points import scheduled as points
@@ -61,6 +64,10 @@ def points_jobs(context: JobContext) -> list[Job]:
     return points.jobs(batch=context.policy.batch * 10)
 
 
+def notifications_jobs(context: JobContext) -> list[Job]:
+    return notifications.jobs()
+
+
 def payments_jobs(context: JobContext) -> list[Job]:
     return payments.jobs(
         planner=context.planner,
@@ -73,7 +80,7 @@ def payments_jobs(context: JobContext) -> list[Job]:
 # A pass runs alerts, compensation, expiry, unpaid cancellation, settlement: a breach is
 # compensated in the pass that raises it, and an intent of an order cancelled for want of
 # payment is cancelled in the same pass.
-SOURCES: tuple[JobSource, ...] = (fulfilment_jobs, points_jobs, payments_jobs)
+SOURCES: tuple[JobSource, ...] = (fulfilment_jobs, points_jobs, payments_jobs, notifications_jobs)
 
 
 def compose(sources: Sequence[JobSource], context: JobContext) -> list[Job]:
@@ -173,12 +180,16 @@ async def run_forever(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     stop: asyncio.Event | None = None,
     sources: Sequence[JobSource] = SOURCES,
+    centre: SmsCentre | None = None,
 ) -> int:
-    """A pass every `sweep_interval_seconds` until `stop` is set or a signal arrives."""
+    """A pass every `sweep_interval_seconds`, and the outbox delivered through the SMS centre
+    (`centre`, else the configured one) all along, until `stop` is set or a signal arrives."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    messaging = Messaging(settings, clock=clock, centre=centre)
+    messaging.start(stop)
     passes = 0
     try:
         while not stop.is_set():
@@ -187,6 +198,7 @@ async def run_forever(
                 with PASS_SECONDS.time():
                     report = await run_once(settings, now=now, sources=sources)
                 record(report)
+                await messaging.measure()
                 log.info("sweeper pass: %s", report)
             except Exception:  # the next pass retries; a crash loop would do no better
                 log.exception("sweeper pass failed")
@@ -194,6 +206,8 @@ async def run_forever(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.sweep_interval_seconds)
     finally:
+        stop.set()
+        await messaging.wait()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     log.info("worker stopped after %d passes", passes)

@@ -7,7 +7,8 @@ message; a worker that dies holding a batch lets the lease run out and the messa
 again. That is the one place a message can reach a handset twice (the centre took it, the
 worker died before recording it); the receipt then matches the centre's id of the copy it
 belongs to. A member's messages go in the order they were written: a message is claimed
-only once every earlier one to the same number that could go now has been answered.
+only once every earlier one to the same number has been answered (one waiting to be tried
+again holds the later ones back, so a retry never lets them overtake it).
 Quiet hours hold back all but urgent messages, here and not at writing, so a message
 written at 21:59 waits too.
 """
@@ -69,7 +70,9 @@ def _claim_text(
     """Mark a batch of due messages SENDING, oldest first; returns them."""
     at = p(now, "timestamptz")
     may_go = "TRUE" if not quiet else "c.sms_urgent"
-    earlier_may_go = "TRUE" if not quiet else "e.sms_urgent"
+    # An earlier message to the number holds this one back while it is being sent or waits
+    # to be tried (again), unless quiet hours hold it back anyway: then an urgent one may pass.
+    earlier_holds = "TRUE" if not quiet else "e.sms_urgent"
     lock = " FOR UPDATE SKIP LOCKED" if sql.on_postgres() else ""
     return f"""UPDATE notification SET sms_status = '{SmsStatus.SENDING}',
         sms_attempts = sms_attempts + 1, sms_claimed_until = {p(lease_end, "timestamptz")}
@@ -80,8 +83,7 @@ def _claim_text(
             SELECT 1 FROM notification e
             WHERE e.sms_to = c.sms_to AND e.id < c.id
               AND (e.sms_status = '{SmsStatus.SENDING}'
-                   OR (e.sms_status = '{SmsStatus.PENDING}' AND e.sms_due_at <= {at}
-                       AND {earlier_may_go})))
+                   OR (e.sms_status = '{SmsStatus.PENDING}' AND {earlier_holds})))
         ORDER BY c.sms_due_at, c.id LIMIT {p(batch, "int")}{lock})
     RETURNING id, sms_to, kind, data, body, sms_attempts, member_id, order_id"""  # noqa: S608 (placeholders and constants only)
 

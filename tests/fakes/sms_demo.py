@@ -1,6 +1,6 @@
 """The local SMS centre on a fixed port, to watch the service's texts and to text it back.
 
-    make sms-demo        (then point the service's SMPP settings at 127.0.0.1:2775)
+    make sms-demo        (then `make run` in another terminal binds to it)
 
 Every message the service sends is shown as the handset would show it:
 
@@ -77,7 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=2775)
-    parser.add_argument("--number", default="+8613800138000", help="the handset you text from")
+    parser.add_argument(
+        "--number", default="+8613800000001", help="the handset you text from (the demo member)"
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.host, args.port, args.number))
