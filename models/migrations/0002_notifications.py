@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 ('state', fields.CharField(max_length=16)),
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'sms_receipt', 'app': 'pointsmall', 'pk_attr': 'id', 'table_description': 'A delivery receipt as the SMS centre sent it, kept so a receipt that overtakes the'},
+            options={'table': 'sms_receipt', 'app': 'pointsmall', 'indexes': [Index(fields=['at'])], 'pk_attr': 'id', 'table_description': 'A delivery receipt as the SMS centre sent it, kept so a receipt that overtakes the'},
             bases=['Model'],
         ),
         ops.AddField(

@@ -99,6 +99,7 @@ class SmsReceipt(Model):
 
     class Meta:
         table = "sms_receipt"
+        indexes = (("at",),)
 
 
 class InboundHandling(StrEnum):

@@ -83,9 +83,19 @@ class DeliveryLoop:
         self._receipts.append(receipt)
 
     async def _flush_receipts(self, stop: asyncio.Event) -> None:
+        rounds = 0
         while not stop.is_set():
             await asyncio.sleep(0.1)
             await self._write_receipts()
+            rounds += 1
+            if rounds % 10 == 0:
+                await self._reconcile()
+
+    async def _reconcile(self) -> None:
+        try:
+            await delivery.reconcile(now=datetime.now(UTC))  # receipts carry real times
+        except Exception:
+            log.exception("receipts not reconciled yet")
 
     async def _write_receipts(self) -> None:
         batch, self._receipts = self._receipts, []

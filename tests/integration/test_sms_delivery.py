@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmpplib import SmppCommandStatus
+from tortoise.transactions import in_transaction
 
 from fulfilment.planning import Planner
 from models.members import service as members
 from models.members.models import Tier
-from models.notifications.delivery import DeliveryPolicy
+from models.notifications.delivery import DeliveryPolicy, claim
 from models.notifications.models import Notification, SmsStatus
 from models.notifications.models import NotificationKind as Kind
 from models.notifications.outbox import Notice, notify_many
@@ -30,7 +31,7 @@ from tests.support.databases import target
 from tests.support.graphql import GraphQLClient
 from tests.support.members import member_with_points
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)
 ADDRESS = Address("王芳", "13800138000", "上海市", "上海市", "黄浦区", "南京东路 1 号", "", "")
 NOON = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai: no quiet hours
 FAST = DeliveryPolicy(
@@ -58,16 +59,19 @@ def config(smsc: SmscFake, **changes: object) -> SmppConfig:
     return SmppConfig(**values)  # type: ignore[arg-type]
 
 
-def noon_and_on() -> Callable[[], datetime]:
-    """A clock that starts at noon in Shanghai (no quiet hours) and runs."""
+def running_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `start` and runs."""
     started = time.monotonic()
-    return lambda: NOON + timedelta(seconds=time.monotonic() - started)
+    return lambda: start + timedelta(seconds=time.monotonic() - started)
 
 
 @contextlib.asynccontextmanager
-async def delivering(smsc: SmscFake, *, loops: int = 1) -> AsyncIterator[list[DeliveryLoop]]:
-    """Delivery loops (each its own bind, as several workers would) until the block ends."""
-    clock = noon_and_on()
+async def delivering(
+    smsc: SmscFake, *, loops: int = 1, starting: datetime = NOON
+) -> AsyncIterator[list[DeliveryLoop]]:
+    """Delivery loops (each its own bind, as several workers would) until the block ends;
+    their clock starts at `starting` (noon in Shanghai: no quiet hours)."""
+    clock = running_from(starting)
     stop = asyncio.Event()
     running = [
         DeliveryLoop(SmppCentre(config(smsc)), policy=FAST, clock=clock, idle=0.02)
@@ -148,10 +152,12 @@ def numbers_sent(smsc: SmscFake) -> list[str]:
 
 @pytest.mark.skipif(target() != "postgres", reason="workers race on PostgreSQL")
 async def test_several_workers_send_each_message_exactly_once(api: GraphQLClient) -> None:
-    expected = await many(600)
+    expected = await many(10_000, members_=2_500)
     async with SmscFake.running(password="secret") as smsc, delivering(smsc, loops=3):
-        await smsc.wait_for(lambda: len(smsc.received) >= 600, timeout=60)
-        await eventually(lambda: _all(statuses(kind=Kind.ORDER_DELIVERED), SmsStatus.DELIVERED))
+        await smsc.wait_for(lambda: len(smsc.received) >= 10_000, timeout=200)
+        await eventually(
+            lambda: _all(statuses(kind=Kind.ORDER_DELIVERED), SmsStatus.DELIVERED), seconds=60
+        )
     sent = numbers_sent(smsc)
     assert sorted(sent) == expected, "every message once, none twice, none missing"
 
@@ -204,6 +210,22 @@ async def test_a_connection_dropped_mid_window_loses_nothing(api: GraphQLClient)
 async def _none_waiting() -> bool:
     waiting = await statuses(kind=Kind.ORDER_DELIVERED)
     return bool(waiting) and all(s in {SmsStatus.SENT, SmsStatus.DELIVERED} for s in waiting)
+
+
+async def test_a_batch_whose_worker_died_goes_out_once_its_lease_lapses(
+    api: GraphQLClient,
+) -> None:
+    expected = await many(40, members_=40)
+    async with in_transaction():
+        abandoned = await claim(now=NOON, policy=FAST)  # claimed, then the worker died
+    assert len(abandoned) == 40
+    async with SmscFake.running(password="secret") as smsc:
+        async with delivering(smsc):
+            await asyncio.sleep(0.5)
+            assert smsc.received == [], "the lease still holds the batch"
+        async with delivering(smsc, starting=NOON + FAST.lease + timedelta(seconds=1)):
+            await smsc.wait_for(lambda: len(smsc.received) >= 40, timeout=20)
+    assert sorted(numbers_sent(smsc)) == expected
 
 
 async def test_a_refused_message_fails_for_good_and_an_undeliverable_one_says_so(
