@@ -150,6 +150,18 @@ async def test_a_nul_character_in_a_variable_is_invalid_input(api: GraphQLClient
     assert codes(await api.query(query, nested)) == ["INVALID_INPUT"]
 
 
+@pytest.mark.parametrize("row", ["²", "٣", "1²", "-1", " 1", "1e3", "9" * 30])
+async def test_a_global_id_whose_row_part_is_no_plain_number_names_nothing(
+    api: GraphQLClient, row: str
+) -> None:
+    """`"²".isdigit()` is true, yet `int("²")` fails: such an id used to end as a 500."""
+    await build_world(api)
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    for type_name in ("Member", "RedemptionOrder", "PointsEntry", "Gift", "Notification"):
+        node_id = base64.b64encode(f"{type_name}:{row}".encode()).decode()
+        assert (await api.query(query, {"id": node_id}, auth=ADMIN)).data == {"node": None}
+
+
 async def test_lookups_longer_than_any_stored_key_find_nothing(api: GraphQLClient) -> None:
     await build_world(api)
     assert (await api.query(f'{{ gift(sku: "{LONG}") {{ sku }} }}')).data == {"gift": None}
