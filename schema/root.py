@@ -39,6 +39,7 @@ from schema.guards import RefuseNulBytes
 from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
 from schema.metrics import Metrics
+from schema.notifications.mutations import NotificationMutations
 from schema.orders.mutations import OrderMutations
 from schema.orders.queries import OrderQueries
 from schema.points.mutations import PointsMutations
@@ -65,7 +66,12 @@ class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries):
 
 @strawberry.type
 class Mutation(
-    MemberMutations, CatalogMutations, OrderMutations, PointsMutations, FulfilmentMutations
+    MemberMutations,
+    CatalogMutations,
+    OrderMutations,
+    PointsMutations,
+    FulfilmentMutations,
+    NotificationMutations,
 ):
     pass
 

@@ -194,6 +194,20 @@ MATRIX: dict[str, Row] = {
         tracking_scan,
         expect("U F F A N A"),
     ),
+    "Mutation.setNotificationPreferences": Row(
+        payload(
+            "setNotificationPreferences",
+            "NotificationPreferencesInput",
+            "member { language } errors { code }",
+        ),
+        lambda w, c: {"input": {"language": "en"}},
+        expect("U A A F F F"),
+    ),
+    "Mutation.markNotificationsRead": Row(
+        payload("markNotificationsRead", "MarkNotificationsReadInput", "marked errors { code }"),
+        lambda w, c: {"input": {"all": True}},
+        expect("U A A F F F"),
+    ),
     "Subscription.orderUpdated": Row(
         f"subscription($n: String!) {{ orderUpdated(number: $n) {{ {ORDER_FIELDS} }} }}",
         lambda w, c: {"n": w.order_a},

@@ -58,6 +58,7 @@ async def test_a_forged_cursor_is_invalid_input(api: GraphQLClient, after: str) 
         ("query($a: String) { gifts(first: 5, after: $a) { totalCount } }", None),
         ("query($a: String) { me { orders(first: 5, after: $a) { totalCount } } }", MEMBER),
         ("query($a: String) { me { pointsHistory(first: 5, after: $a) { totalCount } } }", MEMBER),
+        ("query($a: String) { me { notifications(first: 5, after: $a) { totalCount } } }", MEMBER),
     ]
     for query, auth in queries:
         assert codes(await api.query(query, {"a": after}, auth=auth)) == ["INVALID_INPUT"], query
