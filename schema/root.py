@@ -40,6 +40,7 @@ from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
 from schema.metrics import Metrics
 from schema.notifications.mutations import NotificationMutations
+from schema.notifications.subscriptions import NotificationSubscriptions
 from schema.orders.mutations import OrderMutations
 from schema.orders.queries import OrderQueries
 from schema.points.mutations import PointsMutations
@@ -77,7 +78,7 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(FulfilmentSubscriptions):
+class Subscription(FulfilmentSubscriptions, NotificationSubscriptions):
     pass
 
 

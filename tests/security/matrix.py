@@ -218,4 +218,9 @@ MATRIX: dict[str, Row] = {
         lambda w, c: {"w": W1},
         expect("U F F A F A"),
     ),
+    "Subscription.notificationReceived": Row(
+        "subscription { notificationReceived { id kind text } }",
+        none,
+        expect("U A A F F F"),
+    ),
 }

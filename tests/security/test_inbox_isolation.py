@@ -1,4 +1,4 @@
-"""A member's inbox is theirs alone: listed, by global id, or marked read.
+"""A member's inbox is theirs alone: listed, by global id, marked read, or heard live.
 
 The world's orders wrote a confirmation for member A and one for member B. Each test asks
 for A's messages as someone who may not have them and checks the answer (nothing, null, or
@@ -7,15 +7,25 @@ nothing changed) and that neither A's order number nor A's address is in the res
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest_asyncio
 from strawberry import relay
 
+from models.actors import Actor, Role
+from models.events import LOCAL, NOTIFICATIONS
+from models.events.listener import listening
 from models.members.models import Member
 from models.notifications.models import Notification
-from tests.security.world import A_SECRETS, MEMBER_A, World, build_world, caller_token
-from tests.support.graphql import GraphQLClient, Result
+from models.points import service as points
+from tests.security.world import A_SECRETS, MEMBER_A, MEMBER_B, World, build_world, caller_token
+from tests.support.databases import is_postgres_url
+from tests.support.fulfilment import subscribe
+from tests.support.graphql import GraphQLClient, Result, operation
 
 MESSAGE = "id kind text read order { number shippingAddress { recipient phone line1 } }"
 LISTED = (
@@ -26,6 +36,16 @@ MARK = (
     "mutation($ids: [ID!]) { markNotificationsRead(input: {ids: $ids}) {"
     " marked unreadNotifications errors { code field } } }"
 )
+
+
+@pytest_asyncio.fixture
+async def notices(db: str) -> AsyncIterator[None]:
+    """This process hears the database's change notices (LISTEN on PostgreSQL)."""
+    if not is_postgres_url(db):
+        yield
+        return
+    async with listening(db):
+        yield
 
 
 async def ask(api: GraphQLClient, caller: str, document: str, world: World, **v: Any) -> Result:
@@ -89,3 +109,42 @@ async def test_marking_another_members_messages_changes_nothing_and_says_nothing
     assert (await Notification.get(id=int(relay.GlobalID.from_id(gid).node_id))).read_at is None
     a = await ask(api, "member_a", "{ me { unreadNotifications } }", world)
     assert a.data["me"]["unreadNotifications"] == 2
+
+
+async def test_a_member_does_not_hear_another_members_messages(
+    api: GraphQLClient, notices: None
+) -> None:
+    await build_world(api)
+    heard: list[Any] = []
+
+    async def follow(subject: str) -> None:
+        actor = Actor(Role.MEMBER, subject)
+        async for result in subscribe(operation("NotificationReceived"), {}, actor):
+            heard.append((subject, result))
+
+    tasks = [asyncio.create_task(follow(MEMBER_B)), asyncio.create_task(follow(MEMBER_A))]
+    for _ in range(200):  # until both listen
+        if LOCAL.subscribers(NOTIFICATIONS) == 2:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # and each read what was there
+    try:
+        await points.award(
+            member_external_id=MEMBER_A,
+            amount=5_000,
+            reason="bill",
+            external_ref="sec-told-a",
+            now=datetime.now(UTC),
+            tell_from=1_000,
+        )
+        for _ in range(100):
+            if heard:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert [subject for subject, _ in heard] == [MEMBER_A], heard
+    assert heard[0][1].data["notificationReceived"]["kind"] == "POINTS_CREDITED"
