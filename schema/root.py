@@ -40,6 +40,7 @@ from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
 from schema.metrics import Metrics
 from schema.notifications.mutations import NotificationMutations
+from schema.notifications.queries import NotificationQueries
 from schema.notifications.subscriptions import NotificationSubscriptions
 from schema.orders.mutations import OrderMutations
 from schema.orders.queries import OrderQueries
@@ -47,7 +48,7 @@ from schema.points.mutations import PointsMutations
 
 
 @strawberry.type
-class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries):
+class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries, NotificationQueries):
     @strawberry.field(
         description="Any object by its global id; null if absent or not yours.",
         directives=[DEPENDS_ON_CALLER],

@@ -1,4 +1,4 @@
-"""Notification types: a member's inbox message.
+"""Notification types: a member's inbox message, an SMS as operators follow it, the report.
 
 A message's text is the template of its kind in its member's language, filled with what
 it was written with and, as its SMS is when it goes, with what is true now: the order's
@@ -19,7 +19,8 @@ from models.actors import Actor, Role
 from models.members import service as members
 from models.members.models import Member
 from models.notifications import reads, templates
-from models.notifications.models import Notification, NotificationKind
+from models.notifications.models import Notification, NotificationKind, SmsStatus
+from models.notifications.reads import DeliveryReport
 from models.notifications.rules import ESSENTIAL
 from models.orders.reads import orders_by_ids
 from schema.context import Info
@@ -32,6 +33,15 @@ NotificationKindEnum = strawberry.enum(
     NotificationKind,
     name="NotificationKind",
     description=f"What a message tells of. Members cannot turn off {_ESSENTIAL}.",
+)
+SmsStatusEnum = strawberry.enum(
+    SmsStatus,
+    name="SmsStatus",
+    description=(
+        "Where a message's SMS is: PENDING and SENDING wait, SENT went to the SMS centre,"
+        " DELIVERED, UNDELIVERABLE and EXPIRED are the handset's receipt, FAILED was refused"
+        " or out of tries, SKIPPED was never sent (no mobile, or turned off by the member)."
+    ),
 )
 
 
@@ -140,3 +150,93 @@ def _day(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()
     return value.isoformat() if value is not None else ""
+
+
+def masked_number(number: str) -> str | None:
+    """A phone number with every digit but the last four hidden (`+**********8000`);
+    null for none."""
+    if not number:
+        return None
+    shown, kept = [], 0
+    for character in reversed(number):
+        if character.isdigit():
+            kept += 1
+            character = character if kept <= 4 else "*"
+        shown.append(character)
+    return "".join(reversed(shown))
+
+
+@strawberry.type(name="SmsDelivery", description="One message's SMS, as the operators follow it.")
+class SmsDeliveryType:
+    notification_id: strawberry.ID = strawberry.field(
+        description="The message's global id (`node(id:)` gives the Notification)."
+    )
+    kind: NotificationKindEnum  # type: ignore[valid-type]
+    status: SmsStatusEnum  # type: ignore[valid-type]
+    to: str | None = strawberry.field(
+        description="The mobile it goes to, all but its last four digits hidden; null: none."
+    )
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None = strawberry.field(description="When the SMS centre took it.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it was delivered, refused for good or given up."
+    )
+    error: str | None = strawberry.field(description="Why it failed or was skipped; null: none.")
+    parts: int = strawberry.field(description="SMS segments it took; 0 until sent.")
+    member_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Notification) -> SmsDeliveryType:
+        return cls(
+            notification_id=strawberry.ID(relay.to_base64("Notification", row.id)),
+            kind=row.kind,
+            status=row.sms_status,
+            to=masked_number(row.sms_to),
+            attempts=row.sms_attempts,
+            created_at=row.created_at,
+            sent_at=row.sms_sent_at,
+            finished_at=row.sms_finished_at,
+            error=row.sms_error or None,
+            parts=row.sms_parts,
+            member_id=row.member_id,
+        )
+
+    @strawberry.field(description="The member's customer number; null for a number no member has.")
+    async def member_external_id(self, info: Info) -> str | None:
+        if self.member_id is None:
+            return None
+        member = await info.context.loaders.of(_members_by_ids).load(self.member_id)
+        return member.external_id if member is not None else None
+
+
+@strawberry.type(
+    name="SmsDeliveryReport",
+    description="How the messages written in a window fared (answers to texts aside).",
+)
+class SmsDeliveryReportType:
+    written: int
+    sent: int = strawberry.field(description="Taken by the SMS centre, whatever came of it.")
+    delivered: int
+    failed: int = strawberry.field(
+        description="Refused for good, out of tries, undeliverable or expired."
+    )
+    skipped: int = strawberry.field(description="Not sent: no mobile, or turned off.")
+    waiting: int = strawberry.field(description="Not sent yet: pending or being sent.")
+    median_seconds: float | None = strawberry.field(
+        description="From the change to the handset's receipt, for those delivered."
+    )
+    p95_seconds: float | None
+
+    @classmethod
+    def from_report(cls, report: DeliveryReport) -> SmsDeliveryReportType:
+        return cls(
+            written=report.written,
+            sent=report.sent,
+            delivered=report.delivered,
+            failed=report.failed,
+            skipped=report.skipped,
+            waiting=report.waiting,
+            median_seconds=report.median_seconds,
+            p95_seconds=report.p95_seconds,
+        )

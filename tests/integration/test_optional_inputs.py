@@ -105,6 +105,12 @@ def mark_ids(_: dict[str, str]) -> dict[str, Any]:
     return {"input": {"ids": [], "all": False}}
 
 
+def deliveries(_: dict[str, str]) -> dict[str, Any]:
+    wanted = {"memberExternalId": MEMBER, "kind": "ORDER_CONFIRMED", "status": "PENDING"}
+    window = {"since": "2026-01-01T00:00:00Z", "until": "2036-01-01T00:00:00Z"}
+    return {"first": 5, "filter": {**wanted, **window}}
+
+
 def award(_: dict[str, str]) -> dict[str, Any]:
     ref = {"memberExternalId": MEMBER, "amount": 5, "externalRef": "null:award"}
     return {"input": {**ref, "reason": "bill", "expiresAt": None}}
@@ -188,6 +194,12 @@ CASES = {
     "MarkNotificationsReadInput.all": Case(
         "MarkNotificationsRead", "input.all", mark_ids, OWNER, ("marked", 0)
     ),
+    **{
+        f"SmsDeliveryFilter.{name}": Case(
+            "SmsDeliveries", f"filter.{name}", deliveries, ADMIN, None, placed
+        )
+        for name in ("memberExternalId", "kind", "status", "since", "until")
+    },
     "AwardPointsInput.reason": Case(
         "AwardPoints", "input.reason", award, ADMIN, ("entry.reason", "")
     ),

@@ -59,6 +59,7 @@ async def test_a_forged_cursor_is_invalid_input(api: GraphQLClient, after: str) 
         ("query($a: String) { me { orders(first: 5, after: $a) { totalCount } } }", MEMBER),
         ("query($a: String) { me { pointsHistory(first: 5, after: $a) { totalCount } } }", MEMBER),
         ("query($a: String) { me { notifications(first: 5, after: $a) { totalCount } } }", MEMBER),
+        ("query($a: String) { smsDeliveries(first: 5, after: $a) { totalCount } }", ADMIN),
     ]
     for query, auth in queries:
         assert codes(await api.query(query, {"a": after}, auth=auth)) == ["INVALID_INPUT"], query
@@ -127,6 +128,13 @@ async def test_times_at_the_ends_of_the_calendar_are_invalid_input(
         ["INVALID_INPUT"],
         ["NOT_FOUND"],  # the date is checked first; either way, nothing unexpected
     )
+    sms = (
+        'query($t: DateTime!) { smsDeliveryReport(since: $t, until: "2030-01-01T00:00:00Z") {'
+        " written } }"
+    )
+    assert codes(await api.query(sms, {"t": moment}, auth=ADMIN)) == ["INVALID_INPUT"]
+    window = "query($t: DateTime) { smsDeliveries(first: 1, filter: {until: $t}) { totalCount } }"
+    assert codes(await api.query(window, {"t": moment}, auth=ADMIN)) == ["INVALID_INPUT"]
 
 
 @pytest.mark.parametrize(
