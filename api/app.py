@@ -58,6 +58,7 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
         ),
         planner=planner_of(settings),
         order_effects=order_effects_of(settings),
+        notify_credits_from=settings.notify_credits_from or None,
     )
 
 

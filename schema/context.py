@@ -43,6 +43,8 @@ class Services:
     # module that adds one lists it here (api/wiring.py).
     order_effects: tuple[OrderEffect, ...] = ()
     write_limit: Any = None
+    # A billing credit of this many points or more is told to its member (None: never).
+    notify_credits_from: int | None = None
 
     @property
     def ship_within(self) -> timedelta:

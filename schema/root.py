@@ -39,13 +39,16 @@ from schema.guards import RefuseNulBytes
 from schema.members.mutations import MemberMutations
 from schema.members.queries import MemberQueries
 from schema.metrics import Metrics
+from schema.notifications.mutations import NotificationMutations
+from schema.notifications.queries import NotificationQueries
+from schema.notifications.subscriptions import NotificationSubscriptions
 from schema.orders.mutations import OrderMutations
 from schema.orders.queries import OrderQueries
 from schema.points.mutations import PointsMutations
 
 
 @strawberry.type
-class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries):
+class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries, NotificationQueries):
     @strawberry.field(
         description="Any object by its global id; null if absent or not yours.",
         directives=[DEPENDS_ON_CALLER],
@@ -65,13 +68,18 @@ class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries):
 
 @strawberry.type
 class Mutation(
-    MemberMutations, CatalogMutations, OrderMutations, PointsMutations, FulfilmentMutations
+    MemberMutations,
+    CatalogMutations,
+    OrderMutations,
+    PointsMutations,
+    FulfilmentMutations,
+    NotificationMutations,
 ):
     pass
 
 
 @strawberry.type
-class Subscription(FulfilmentSubscriptions):
+class Subscription(FulfilmentSubscriptions, NotificationSubscriptions):
     pass
 
 

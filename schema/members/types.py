@@ -8,10 +8,12 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from models.members import service
+from models.members import rules, service
 from models.members.models import Member, Tier
 from schema.context import Info
 from schema.node import row_ids
+from schema.notifications.queries import member_inbox, member_unread
+from schema.notifications.types import NotificationType
 from schema.orders.queries import member_orders
 from schema.orders.types import OrderStatusEnum, OrderType
 from schema.pagination import Connection
@@ -27,11 +29,28 @@ class MemberType(relay.Node):
     external_id: str
     display_name: str
     tier: TierEnum  # type: ignore[valid-type]
+    # Only the member themself and admins ever reach a Member (`me`, `member`, `node`).
+    mobile: str | None = strawberry.field(
+        description="The member's mobile in E.164 (+8613800138000); null: none."
+    )
+    language: str = strawberry.field(description="The language of their messages: zh-CN or en.")
+    opt_outs: list[str] = strawberry.field(
+        description=(
+            "The kinds of message turned off (NotificationKind names), or ALL for every kind"
+            " that can be."
+        )
+    )
 
     @classmethod
     def from_row(cls, row: Member) -> MemberType:
         return cls(
-            id=row.id, external_id=row.external_id, display_name=row.display_name, tier=row.tier
+            id=row.id,
+            external_id=row.external_id,
+            display_name=row.display_name,
+            tier=row.tier,
+            mobile=row.mobile or None,
+            language=row.language,
+            opt_outs=rules.opt_out_list(row.opt_outs),
         )
 
     @strawberry.field(description="The member's points: balance, held, available, expiring.")
@@ -53,6 +72,16 @@ class MemberType(relay.Node):
         status: list[OrderStatusEnum] | None = None,  # type: ignore[valid-type]
     ) -> Connection[OrderType]:
         return await member_orders(info, self.id, first, after, status)
+
+    @strawberry.field(description="The member's messages, newest first; `first` is at most 100.")
+    async def notifications(
+        self, first: int, after: str | None = None
+    ) -> Connection[NotificationType]:
+        return await member_inbox(self.id, self.language, first, after)
+
+    @strawberry.field(description="How many of the member's messages are unread.")
+    async def unread_notifications(self) -> int:
+        return await member_unread(self.id)
 
     @classmethod
     async def resolve_nodes(

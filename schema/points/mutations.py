@@ -73,6 +73,7 @@ class PointsMutations:
                 expires_at=input.expires_at,
                 now=info.context.now(),
                 timezone=info.context.services.points_timezone,
+                tell_from=info.context.services.notify_credits_from,
             )
         )
         entry, points = await _payload_parts(outcome)

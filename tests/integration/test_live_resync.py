@@ -3,7 +3,8 @@
 A change made while the listener was reconnecting sends no notice that reaches this
 process; the listener then delivers `RESYNC`, and each subscription reads again what it
 follows. The changes here are written without announcing them, as if their notices were
-lost, and a private bus stands for the process's one.
+lost, and a private bus stands for the process's one. A member's message whose transaction
+committed after a newer one's is found as well.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from fulfilment.live import order_changes, warehouse_alerts
 from fulfilment.models import Alert, AlertKind
 from models.actors import Actor, Role
 from models.catalog.models import Warehouse
-from models.events import ALERTS, ORDERS, RESYNC, InProcessBus
+from models.events import ALERTS, NOTIFICATIONS, ORDERS, RESYNC, InProcessBus
+from models.members import service as members
+from models.notifications import outbox
+from models.notifications.live import new_messages
+from models.notifications.models import Notification, NotificationKind, SmsStatus
 from models.orders.models import Order, OrderStatus
 from tests.support.catalog import small_mall
 from tests.support.fulfilment import place
@@ -103,4 +108,67 @@ async def test_alerts_raised_while_notices_were_lost_are_sent_once_on_resync(
     )
     bus.deliver(ALERTS, str(fresh.id))
     assert (await asyncio.wait_for(late, 5)).alert.id == fresh.id
+    await stream.aclose()
+
+
+async def written(member_id: int, key: str, *, row_id: int | None = None) -> Notification:
+    """A message written with its notice lost (it reaches no private bus); with `row_id`, a
+    message whose transaction took its id early and committed only now."""
+    if row_id is None:
+        await outbox.notify(
+            kind=NotificationKind.POINTS_EXPIRING,
+            member_id=member_id,
+            dedupe_key=key,
+            data={"points": 10, "expires_on": "2027-12-31"},
+            now=datetime.now(UTC),
+        )
+        return await Notification.get(dedupe_key=key)
+    return await Notification.create(
+        id=row_id,
+        member_id=member_id,
+        kind=NotificationKind.POINTS_EXPIRING,
+        dedupe_key=key,
+        data={},
+        created_at=datetime.now(UTC),
+        sms_status=SmsStatus.SKIPPED,
+    )
+
+
+async def test_messages_written_while_notices_were_lost_are_sent_once_on_resync(
+    api: GraphQLClient,
+) -> None:
+    me = await members.ensure_member(external_id="RS1")
+    await written(me.id, "before")  # there before the subscription: never sent
+    bus = InProcessBus()
+    stream = new_messages(member_id=me.id, bus=bus)
+    following = await started(stream, bus, NOTIFICATIONS)
+    lost = await written(me.id, "lost")
+    bus.deliver(NOTIFICATIONS, str(me.id + 1))  # another member's inbox: nothing to read
+    await asyncio.sleep(0.1)
+    assert not following.done()
+    bus.deliver(NOTIFICATIONS, RESYNC)
+    assert (await asyncio.wait_for(following, 5)).id == lost.id
+    again = asyncio.create_task(anext(stream))
+    bus.deliver(NOTIFICATIONS, RESYNC)
+    bus.deliver(NOTIFICATIONS, str(me.id))
+    await asyncio.sleep(0.2)
+    assert not again.done(), "a message is sent once, however many notices name it"
+    again.cancel()
+    await asyncio.gather(again, return_exceptions=True)
+    await stream.aclose()
+
+
+async def test_a_message_that_committed_after_a_newer_one_is_still_sent(
+    api: GraphQLClient,
+) -> None:
+    me = await members.ensure_member(external_id="RS1")
+    bus = InProcessBus()
+    stream = new_messages(member_id=me.id, bus=bus)
+    following = await started(stream, bus, NOTIFICATIONS)
+    newer = await written(me.id, "newer", row_id=9_000_002)
+    bus.deliver(NOTIFICATIONS, str(me.id))
+    assert (await asyncio.wait_for(following, 5)).id == newer.id
+    older = await written(me.id, "older", row_id=9_000_001)
+    bus.deliver(NOTIFICATIONS, str(me.id))
+    assert (await asyncio.wait_for(anext(stream), 5)).id == older.id
     await stream.aclose()

@@ -89,7 +89,26 @@ def stock(_: dict[str, str]) -> dict[str, Any]:
 
 
 def member(_: dict[str, str]) -> dict[str, Any]:
-    return {"input": {"externalId": MEMBER, "displayName": "王芳", "tier": "GOLD"}}
+    contact = {"mobile": "13800138000", "language": "en", "optOuts": ["POINTS_EXPIRING"]}
+    return {"input": {"externalId": MEMBER, "displayName": "王芳", "tier": "GOLD", **contact}}
+
+
+def preferences(_: dict[str, str]) -> dict[str, Any]:
+    return {"input": {"language": "en", "optOuts": ["QUESTION"]}}
+
+
+def mark_all(_: dict[str, str]) -> dict[str, Any]:
+    return {"input": {"ids": None, "all": True}}
+
+
+def mark_ids(_: dict[str, str]) -> dict[str, Any]:
+    return {"input": {"ids": [], "all": False}}
+
+
+def deliveries(_: dict[str, str]) -> dict[str, Any]:
+    wanted = {"memberExternalId": MEMBER, "kind": "ORDER_CONFIRMED", "status": "PENDING"}
+    window = {"since": "2026-01-01T00:00:00Z", "until": "2036-01-01T00:00:00Z"}
+    return {"first": 5, "filter": {**wanted, **window}}
 
 
 def award(_: dict[str, str]) -> dict[str, Any]:
@@ -150,6 +169,37 @@ CASES = {
     "MemberInput.tier": Case(
         "UpsertMember", "input.tier", member, ADMIN, ("member.tier", "STANDARD")
     ),
+    "MemberInput.mobile": Case(
+        "UpsertMember", "input.mobile", member, ADMIN, ("member.mobile", None)
+    ),
+    "MemberInput.language": Case(
+        "UpsertMember", "input.language", member, ADMIN, ("member.language", "zh-CN")
+    ),
+    "MemberInput.optOuts": Case(
+        "UpsertMember", "input.optOuts", member, ADMIN, ("member.optOuts", [])
+    ),
+    "NotificationPreferencesInput.language": Case(
+        "SetNotificationPreferences",
+        "input.language",
+        preferences,
+        OWNER,
+        ("member.language", "zh-CN"),  # unchanged: the default of a new member
+    ),
+    "NotificationPreferencesInput.optOuts": Case(
+        "SetNotificationPreferences", "input.optOuts", preferences, OWNER, ("member.optOuts", [])
+    ),
+    "MarkNotificationsReadInput.ids": Case(
+        "MarkNotificationsRead", "input.ids", mark_all, OWNER, ("marked", 0)
+    ),
+    "MarkNotificationsReadInput.all": Case(
+        "MarkNotificationsRead", "input.all", mark_ids, OWNER, ("marked", 0)
+    ),
+    **{
+        f"SmsDeliveryFilter.{name}": Case(
+            "SmsDeliveries", f"filter.{name}", deliveries, ADMIN, None, placed
+        )
+        for name in ("memberExternalId", "kind", "status", "since", "until")
+    },
     "AwardPointsInput.reason": Case(
         "AwardPoints", "input.reason", award, ADMIN, ("entry.reason", "")
     ),

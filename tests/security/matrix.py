@@ -69,6 +69,11 @@ def sla_window(world: World, caller: str) -> dict[str, Any]:
     return {"from": start, "to": end, "code": W1}
 
 
+def report_window(world: World, caller: str) -> dict[str, Any]:
+    window = sla_window(world, caller)
+    return {"since": window["from"], "until": window["to"]}
+
+
 ORDER_FIELDS = "number status shippingAddress { recipient phone line1 }"
 PAYLOAD_ORDER = f"order {{ {ORDER_FIELDS} }} errors {{ code field }}"
 
@@ -104,6 +109,17 @@ MATRIX: dict[str, Row] = {
         " slaReport(from: $from, to: $to, warehouseCode: $code) { ordersConfirmed } }",
         sla_window,
         expect("U F F A F A"),
+    ),
+    "Query.smsDeliveries": Row(
+        "query { smsDeliveries(first: 5) { totalCount edges { node { to memberExternalId } } } }",
+        none,
+        expect("U F F F F A"),
+    ),
+    "Query.smsDeliveryReport": Row(
+        "query($since: DateTime!, $until: DateTime!) {"
+        " smsDeliveryReport(since: $since, until: $until) { written } }",
+        report_window,
+        expect("U F F F F A"),
     ),
     "Query.node": Row(
         f"query($id: ID!) {{ node(id: $id) {{ id ... on RedemptionOrder {{ {ORDER_FIELDS} }} }} }}",
@@ -194,6 +210,20 @@ MATRIX: dict[str, Row] = {
         tracking_scan,
         expect("U F F A N A"),
     ),
+    "Mutation.setNotificationPreferences": Row(
+        payload(
+            "setNotificationPreferences",
+            "NotificationPreferencesInput",
+            "member { language } errors { code }",
+        ),
+        lambda w, c: {"input": {"language": "en"}},
+        expect("U A A F F F"),
+    ),
+    "Mutation.markNotificationsRead": Row(
+        payload("markNotificationsRead", "MarkNotificationsReadInput", "marked errors { code }"),
+        lambda w, c: {"input": {"all": True}},
+        expect("U A A F F F"),
+    ),
     "Subscription.orderUpdated": Row(
         f"subscription($n: String!) {{ orderUpdated(number: $n) {{ {ORDER_FIELDS} }} }}",
         lambda w, c: {"n": w.order_a},
@@ -203,5 +233,10 @@ MATRIX: dict[str, Row] = {
         "subscription($w: String!) { fulfilmentAlerts(warehouseCode: $w) { kind } }",
         lambda w, c: {"w": W1},
         expect("U F F A F A"),
+    ),
+    "Subscription.notificationReceived": Row(
+        "subscription { notificationReceived { id kind text } }",
+        none,
+        expect("U A A F F F"),
     ),
 }

@@ -58,6 +58,8 @@ async def test_a_forged_cursor_is_invalid_input(api: GraphQLClient, after: str) 
         ("query($a: String) { gifts(first: 5, after: $a) { totalCount } }", None),
         ("query($a: String) { me { orders(first: 5, after: $a) { totalCount } } }", MEMBER),
         ("query($a: String) { me { pointsHistory(first: 5, after: $a) { totalCount } } }", MEMBER),
+        ("query($a: String) { me { notifications(first: 5, after: $a) { totalCount } } }", MEMBER),
+        ("query($a: String) { smsDeliveries(first: 5, after: $a) { totalCount } }", ADMIN),
     ]
     for query, auth in queries:
         assert codes(await api.query(query, {"a": after}, auth=auth)) == ["INVALID_INPUT"], query
@@ -126,6 +128,13 @@ async def test_times_at_the_ends_of_the_calendar_are_invalid_input(
         ["INVALID_INPUT"],
         ["NOT_FOUND"],  # the date is checked first; either way, nothing unexpected
     )
+    sms = (
+        'query($t: DateTime!) { smsDeliveryReport(since: $t, until: "2030-01-01T00:00:00Z") {'
+        " written } }"
+    )
+    assert codes(await api.query(sms, {"t": moment}, auth=ADMIN)) == ["INVALID_INPUT"]
+    window = "query($t: DateTime) { smsDeliveries(first: 1, filter: {until: $t}) { totalCount } }"
+    assert codes(await api.query(window, {"t": moment}, auth=ADMIN)) == ["INVALID_INPUT"]
 
 
 @pytest.mark.parametrize(
@@ -148,6 +157,18 @@ async def test_a_nul_character_in_a_variable_is_invalid_input(api: GraphQLClient
     query = "query($f: GiftFilter) { gifts(first: 1, filter: $f) { totalCount } }"
     nested = {"f": {"categorySlug": "home", "search": "mug\x00"}}
     assert codes(await api.query(query, nested)) == ["INVALID_INPUT"]
+
+
+@pytest.mark.parametrize("row", ["²", "٣", "1²", "-1", " 1", "1e3", "9" * 30])
+async def test_a_global_id_whose_row_part_is_no_plain_number_names_nothing(
+    api: GraphQLClient, row: str
+) -> None:
+    """`"²".isdigit()` is true, yet `int("²")` fails: such an id used to end as a 500."""
+    await build_world(api)
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    for type_name in ("Member", "RedemptionOrder", "PointsEntry", "Gift", "Notification"):
+        node_id = base64.b64encode(f"{type_name}:{row}".encode()).decode()
+        assert (await api.query(query, {"id": node_id}, auth=ADMIN)).data == {"node": None}
 
 
 async def test_lookups_longer_than_any_stored_key_find_nothing(api: GraphQLClient) -> None:
