@@ -152,6 +152,7 @@ def token(role: str, subject: str, warehouses: tuple[str, ...], ttl: int) -> Non
 def import_points(path: Path, batch_size: int) -> None:
     """Import an accrual CSV (a resent file credits nothing twice); exit 1 if rows are rejected."""
     from api.progress import count_data_lines, rows_progress
+    from api.wiring import credits_told_from
     from models.errors import InvalidInput
     from models.points.importer import import_points as load
 
@@ -168,6 +169,7 @@ def import_points(path: Path, batch_size: int) -> None:
                     batch_size=batch_size,
                     timezone=settings.points_timezone,
                     progress=advance,
+                    tell_from=credits_told_from(settings),
                 )
             )
         except InvalidInput as exc:

@@ -22,6 +22,7 @@ from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
 from api.db import tortoise_config
+from api.settings import Settings
 from models.points.audit import audit
 from models.points.importer import ImportReport, import_points
 
@@ -40,10 +41,19 @@ def write_file(path: Path, *, rows: int, members: int, now: datetime) -> None:
             out.write(f"{member},{rng.randint(1, 5000)},bill-2026-11-{n:09d},monthly bill,{own}\n")
 
 
-async def timed_import(path: Path, *, now: datetime, batch_size: int) -> tuple[ImportReport, float]:
+# What `pointsmall import-points` passes by default: credits of 1,000 points or more are told
+# to their members, in the import's own transactions (NOTIFY_CREDITS_FROM).
+TOLD_FROM = Settings().notify_credits_from
+
+
+async def timed_import(
+    path: Path, *, now: datetime, batch_size: int, tell_from: int | None = TOLD_FROM
+) -> tuple[ImportReport, float]:
     started = time.perf_counter()
     with path.open(newline="", encoding="utf-8") as lines:
-        report = await import_points(lines=lines, now=now, batch_size=batch_size)
+        report = await import_points(
+            lines=lines, now=now, batch_size=batch_size, tell_from=tell_from
+        )
     return report, time.perf_counter() - started
 
 

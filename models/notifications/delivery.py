@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -135,7 +135,7 @@ async def _read_all(text: str, ids: Sequence[int]) -> list[dict[str, Any]]:
     return await sql.fetch(text.format(ids=sql.listed(len(ids))), *ids)
 
 
-async def words(batch: Sequence[Claimed]) -> dict[int, str]:
+async def words(batch: Sequence[Claimed], *, timezone: str) -> dict[int, str]:
     """Each message's text, in its member's language, with what is true as it goes (an
     order's ship date, the points available)."""
     members = sorted({c.member_id for c in batch if c.member_id is not None})
@@ -150,24 +150,19 @@ async def words(batch: Sequence[Claimed]) -> dict[int, str]:
         if claimed.body:
             texts[claimed.id] = claimed.body
             continue
-        values = dict(claimed.data)
-        if claimed.member_id is not None:
-            values["available"] = available.get(claimed.member_id, 0)
         order = order_rows.get(claimed.order_id) if claimed.order_id is not None else None
-        if order is not None:
-            values["ship_date"] = _day(order["promised_ship_date"])
-            values["ship_by"] = _day(order["ship_by"])
+        live = templates.Live(
+            ship_date=sql.day(order["promised_ship_date"])
+            if order and order["promised_ship_date"]
+            else None,
+            ship_by=sql.moment(order["ship_by"]) if order and order["ship_by"] else None,
+            available=available.get(claimed.member_id, 0) if claimed.member_id else None,
+        )
         lang = language.get(claimed.member_id, "") if claimed.member_id is not None else ""
-        texts[claimed.id] = templates.render(claimed.kind, values, language=lang)
+        texts[claimed.id] = templates.message_text(
+            claimed.kind, claimed.data, language=lang, live=live, timezone=timezone
+        )
     return texts
-
-
-def _day(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value or "")[:10]
 
 
 @dataclass(frozen=True)
@@ -301,7 +296,7 @@ async def deliver_once(centre: SmsCentre, *, now: datetime, policy: DeliveryPoli
         batch = await claim(now=now, policy=policy)
     if not batch:
         return Recorded()
-    texts = await words(batch)
+    texts = await words(batch, timezone=policy.quiet.timezone)
     outgoing = [OutgoingSms(str(c.id), c.to, texts[c.id]) for c in batch]
     results = await centre.send(outgoing)
     async with in_transaction():

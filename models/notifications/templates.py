@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models.members.rules import DEFAULT_LANGUAGE, Language
 from models.notifications.models import NotificationKind as Kind
@@ -112,7 +115,51 @@ def fill(template: str, values: Mapping[str, Any], *, language: Language) -> str
 def render(kind: Kind, data: Mapping[str, Any], *, language: str) -> str:
     """The message of a notification of `kind` in the member's language."""
     chosen = _language(language)
-    return fill(TEMPLATES[kind][chosen], data, language=chosen)
+    return fill(TEMPLATES[kind][chosen], {**data, **_derived(data)}, language=chosen)
+
+
+def _derived(data: Mapping[str, Any]) -> dict[str, str]:
+    """Phrases made of a message's values: the cash part of a refund, in each language."""
+    cash = str(data.get("cash") or "")
+    return {
+        "cash_zh": f"，现金¥{cash}将原路退回" if cash else "",
+        "cash_en": f", and ¥{cash} goes back to your card" if cash else "",
+    }
+
+
+@dataclass(frozen=True)
+class Live:
+    """What a message says that is read as it is shown, not when it was written: an order may
+    move to another ship day, the points available change."""
+
+    ship_date: date | None = None
+    ship_by: datetime | None = None
+    available: int | None = None
+
+
+def message_text(
+    kind: Kind, data: Mapping[str, Any], *, language: str, live: Live, timezone: str
+) -> str:
+    """A notification's words as the member reads them now, by SMS or in the app (dates in
+    the programme's zone)."""
+    values = dict(data)
+    if live.ship_date is not None:
+        values["ship_date"] = live.ship_date.isoformat()
+    if live.ship_by is not None:
+        values["ship_by"] = live.ship_by.astimezone(ZoneInfo(timezone)).date().isoformat()
+    if live.available is not None:
+        values["available"] = live.available
+    return render(kind, values, language=language)
+
+
+def wanted(kind: Kind) -> frozenset[str]:
+    """The values the templates of `kind` name, in any language."""
+    return frozenset(
+        name
+        for template in TEMPLATES.get(kind, {}).values()
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    )
 
 
 def reply(name: str, values: Mapping[str, Any], *, language: str) -> str:

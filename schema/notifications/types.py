@@ -7,9 +7,9 @@ ship date (it may have moved to another day) and the points available.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -119,37 +119,27 @@ async def _members_by_ids(ids: Sequence[int]) -> list[Member | None]:
     return await members.members_by_ids(list(ids))
 
 
-def _fields(kind: NotificationKind) -> frozenset[str]:
-    """The values the templates of `kind` name, in any language."""
-    return frozenset(
-        name
-        for template in templates.TEMPLATES.get(kind, {}).values()
-        for _, name, _, _ in string.Formatter().parse(template)
-        if name
-    )
-
-
 async def _text(info: Info, message: NotificationType) -> str:
     kind = NotificationKind(message.kind)
     if message.body or kind not in templates.TEMPLATES:
         return message.body  # a reply or a question is written as it is decided
-    wanted, values = _fields(kind), dict(message.data)
+    wanted, live = templates.wanted(kind), templates.Live()
     if wanted & {"ship_date", "ship_by"} and (order := await _order(info, message)) is not None:
-        values["ship_date"] = _day(order.promised_ship_date)
-        values["ship_by"] = _day(order.ship_by)
+        live = replace(live, ship_date=order.promised_ship_date, ship_by=order.ship_by)
     if "available" in wanted and message.member_id is not None:
-        values["available"] = (await load_points_summary(info, message.member_id)).available
+        summary = await load_points_summary(info, message.member_id)
+        live = replace(live, available=summary.available)
     language = message.language
     if language is None and message.member_id is not None:
         member = await info.context.loaders.of(_members_by_ids).load(message.member_id)
         language = member.language if member is not None else None
-    return templates.render(kind, values, language=language or "")
-
-
-def _day(value: date | datetime | None) -> str:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    return value.isoformat() if value is not None else ""
+    return templates.message_text(
+        kind,
+        message.data,
+        language=language or "",
+        live=live,
+        timezone=info.context.services.points_timezone,
+    )
 
 
 def masked_number(number: str) -> str | None:

@@ -118,3 +118,32 @@ def test_a_value_is_never_read_as_a_template() -> None:
     text = templates.render(Kind.ORDER_SHIPPED, hostile, language="en")
     assert "{number.__class__} {0} {tracking}" in text
     assert "{carrier}" in text
+
+
+def test_a_cancellation_says_what_comes_back_and_a_cash_part_too() -> None:
+    paid = {"number": "PM1", "points": 6_900, "cash": "9.90"}
+    assert templates.render(Kind.ORDER_CANCELLED, paid, language="zh-CN") == (
+        "【积分商城】您的订单PM1已取消，6900积分已退回，现金¥9.90将原路退回。"
+    )
+    points_only = {"number": "PM1", "points": 6_900, "cash": ""}
+    assert templates.render(Kind.ORDER_CANCELLED, points_only, language="en") == (
+        "[PointsMall] Order PM1 is cancelled; 6900 points are back in your account."
+    )
+
+
+def test_a_deadline_is_read_in_the_programmes_zone_as_the_message_goes() -> None:
+    late_evening = datetime(2026, 12, 8, 15, 30, tzinfo=UTC)  # 23:30 on the 8th in Shanghai
+    live = templates.Live(ship_by=late_evening)
+    text = templates.message_text(
+        Kind.ORDER_AT_RISK, {"number": "PM1"}, language="en", live=live, timezone="Asia/Shanghai"
+    )
+    assert "by 2026-12-08." in text
+    utc = templates.message_text(
+        Kind.ORDER_AT_RISK, {"number": "PM1"}, language="en", live=live, timezone="UTC"
+    )
+    assert "by 2026-12-08." in utc
+    early = templates.Live(ship_by=datetime(2026, 12, 8, 17, 0, tzinfo=UTC))  # 01:00 on the 9th
+    shanghai = templates.message_text(
+        Kind.ORDER_AT_RISK, {"number": "PM1"}, language="en", live=early, timezone="Asia/Shanghai"
+    )
+    assert "by 2026-12-09." in shanghai
