@@ -188,8 +188,9 @@ async def run_forever(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    messaging = Messaging(settings, clock=clock, centre=centre)
-    messaging.start(stop)
+    # Delivery keeps real time (`clock` is the passes' own, which a test or `--now` may set);
+    # it starts once the first pass has run, so a worker that comes up sweeps first.
+    messaging = Messaging(settings, clock=lambda: datetime.now(UTC), centre=centre)
     passes = 0
     try:
         while not stop.is_set():
@@ -203,6 +204,8 @@ async def run_forever(
             except Exception:  # the next pass retries; a crash loop would do no better
                 log.exception("sweeper pass failed")
             passes += 1
+            if passes == 1:
+                messaging.start(stop)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.sweep_interval_seconds)
     finally:
