@@ -72,14 +72,21 @@ export function mountStation(root, { claims }) {
     renderFigures(parts, state.figures, state.total);
   }
 
+  // The prompt and the problem keep their key and values, to be said again in the other
+  // language.
+  const said = { prompt: ["prompt.scanOrder", {}], problem: null };
+
   function prompt(key, values = {}) {
+    said.prompt = [key, values];
     parts.prompt.textContent = t(key, values);
     parts.prompt.dataset.key = key;
   }
 
   function promptFor(order) {
-    const carrier = parts.carrier.value || "?";
-    if (NEXT[order.status] || order.status === "PACKED") {
+    const carrier = parts.carrier.value;
+    if (order.status === "PACKED" && !carrier) {
+      prompt("prompt.PACKED.noCarrier", { number: order.number });
+    } else if (NEXT[order.status] || order.status === "PACKED") {
       prompt(`prompt.${order.status}`, { number: order.number, carrier });
     } else {
       prompt("prompt.other", { number: order.number, status: t(`status.${order.status}`) });
@@ -87,6 +94,7 @@ export function mountStation(root, { claims }) {
   }
 
   function problem(key, values = {}) {
+    said.problem = [key, values];
     parts.problem.textContent = `${t("problem.label")}: ${t(key, values)}`;
     parts.problem.dataset.key = key;
     parts.problem.hidden = false;
@@ -97,6 +105,7 @@ export function mountStation(root, { claims }) {
   }
 
   function clearProblem() {
+    said.problem = null;
     parts.problem.hidden = true;
     parts.problem.dataset.key = "";
     parts.scan.classList.remove("is-wrong");
@@ -151,8 +160,11 @@ export function mountStation(root, { claims }) {
     const variables = { warehouseCode: state.warehouse };
     unfollow = [
       socket.subscribe("StationQueueChanged", variables, (payload) => {
-        if (payload.data) upsert(payload.data.fulfilmentQueueChanged);
+        const order = payload.data?.fulfilmentQueueChanged;
+        if (order) upsert(order);
         render();
+        // Someone else moved the open order: say what it is now.
+        if (order && state.current?.number === order.number) promptFor(order);
       }),
       socket.subscribe("StationAlerts", variables, (payload) => {
         const alert = payload.data?.fulfilmentAlerts;
@@ -245,6 +257,7 @@ export function mountStation(root, { claims }) {
     if (data.order && state.current?.number === number) {
       state.current = data.order;
       render();
+      promptFor(data.order);
     }
   }
 
@@ -253,6 +266,12 @@ export function mountStation(root, { claims }) {
     const typing = target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement;
     const choosing = target instanceof HTMLSelectElement;
     if (event.key === "Escape") return focusScan();
+    // The focus lost to the page (after printing, say): Enter is still the scanner's Enter.
+    if (target === document.body && event.key === "Enter") {
+      event.preventDefault();
+      focusScan();
+      return queueScan(parts.scan.value);
+    }
     // A scanner types into whatever has the focus: any character outside a field goes to
     // the scan field (moved there before the character lands).
     if (!typing && !choosing && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
@@ -310,11 +329,12 @@ export function mountStation(root, { claims }) {
   });
   listen(document, "keydown", onKey);
   listen(window, "focus", focusScan);
+  listen(window, "afterprint", focusScan);
   stops.push(onLanguageChange(() => {
     render();
     if (parts.live.dataset.status) parts.live.textContent = t(parts.live.dataset.status === "live" ? "queue.live" : "queue.reconnecting");
-    if (state.current) promptFor(state.current);
-    else if (parts.prompt.dataset.key === "prompt.scanOrder") prompt("prompt.scanOrder");
+    prompt(...said.prompt);
+    if (said.problem) parts.problem.textContent = `${t("problem.label")}: ${t(...said.problem)}`;
     focusScan();
   }));
   const ticking = setInterval(render, 30_000);
