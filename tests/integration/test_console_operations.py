@@ -186,3 +186,30 @@ async def test_the_station_hears_its_warehouses_alerts(api: GraphQLClient, notic
         received = [(await next_data(alerts))["fulfilmentAlerts"] for _ in range(2)]
     assert sorted(a["kind"] for a in received) == ["AT_RISK", "BREACHED"]
     assert {a["order"]["number"] for a in received} == {order.number}
+
+
+async def test_a_resync_sends_the_orders_changed_while_notices_were_lost_once(
+    api: GraphQLClient,
+) -> None:
+    from fulfilment import live
+    from models.events import RESYNC, InProcessBus
+
+    await small_mall(api)
+    await member_with_points("LV1", 100_000)
+    deaf = InProcessBus()  # hears none of the changes below, as after a dropped LISTEN
+    changes = live.warehouse_order_changes(warehouse_code="SH01", now=datetime.now(UTC), bus=deaf)
+    first = asyncio.ensure_future(anext(changes))
+    await asyncio.sleep(0.05)  # listening
+    order = await place("LV1", "sh", ("HM-MUG", 1))
+    await place("LV1", "gz", ("EL-BUDS", 1))
+    deaf.deliver(ORDERS, RESYNC)
+    missed = await asyncio.wait_for(first, 5)
+    assert (missed.number, missed.status) == (order.number, OrderStatus.CONFIRMED)
+    again = asyncio.ensure_future(anext(changes))
+    deaf.deliver(ORDERS, RESYNC)
+    deaf.deliver(ORDERS, order.number)
+    await asyncio.sleep(0.2)
+    assert not again.done(), "what was sent is not sent again"
+    again.cancel()
+    await asyncio.gather(again, return_exceptions=True)
+    await changes.aclose()
