@@ -14,7 +14,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api.auth import TokenVerifier
 from api.catalog_cache import CatalogCache
+from api.console.routes import console_routes
 from api.db import is_postgres, tortoise_config
+from api.graphiql import graphiql_routes
 from api.graphql import GraphQLApp
 from api.health import healthz, readyz
 from api.logs import configure_logging
@@ -163,6 +165,8 @@ def create_app(
         Route("/metrics", metrics_endpoint(settings.metrics_token)),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/webhooks/carrier/{carrier}", carrier_webhook, methods=["POST"]),
+        *console_routes(),
+        *(graphiql_routes() if not settings.production else []),
     ]
     app = Starlette(
         routes=routes,

@@ -83,15 +83,21 @@ def _exit_zero_on_sigterm() -> None:
 
 
 def _print_banner(host: str, port: int, secret: str) -> None:
-    from api.demo import DEMO_MEMBER
+    from api.demo import DEMO_MEMBER, DEMO_WAREHOUSE
 
     member = mint_token(secret, role=Role.MEMBER, subject=DEMO_MEMBER)
     admin = mint_token(secret, role=Role.ADMIN, subject="demo-admin")
+    staff = mint_token(
+        secret, role=Role.WAREHOUSE, subject="demo-staff", warehouses=[DEMO_WAREHOUSE]
+    )
     click.echo(
         f"\n  pointsmall is starting on http://{host}:{port}\n"
         f"  GraphiQL: http://{host}:{port}/graphql\n"
         f"  Paste into GraphiQL's headers to act as demo member {DEMO_MEMBER}:\n"
         f'    {{"Authorization": "Bearer {member}"}}\n'
+        f"  Staff console: http://{host}:{port}/console/\n"
+        f"  Warehouse token ({DEMO_WAREHOUSE}; paste it into the console's sign-in):\n"
+        f"    {staff}\n"
         f"  Admin token:  {admin}\n"
         f"  More tokens:  .venv/bin/pointsmall token --role warehouse --sub staff-1 "
         f"--warehouse SH01\n"
@@ -120,8 +126,10 @@ def migrate() -> None:
 def seed_demo(if_empty: bool, members: int) -> None:
     """Fill the database with a believable demo: members, warehouses, gifts, stock."""
     from api.demo import seed
+    from api.wiring import planner_of
 
-    summary = run_with_database(lambda: seed(members=members, if_empty=if_empty))
+    planner = planner_of(load_settings())
+    summary = run_with_database(lambda: seed(members=members, if_empty=if_empty, planner=planner))
     click.echo(summary)
 
 

@@ -7,29 +7,64 @@ from datetime import UTC, datetime
 
 from api.demo_data import CATEGORIES, FAMILY_NAMES, GIFTS, GIVEN_NAMES, WAREHOUSES
 from models.catalog import service as catalog
-from models.catalog.models import Gift
+from models.catalog.models import Gift, Stock, Warehouse
 from models.members.models import Tier
 from models.members.service import Contact, upsert_member
+from models.orders import redemption
+from models.orders.models import Order
+from models.orders.ports import ShipPlanner
+from models.orders.rules import Address, LineRequest
 from models.points import service as points
 
 DEMO_MEMBER = "13800000001"
 DEMO_CURRENCY = "CNY"
 DEMO_TIMEZONE = "Asia/Shanghai"
+# The warehouse of the demo member's order: `make run` prints a staff token for it.
+DEMO_WAREHOUSE = "SH01"
+DEMO_ADDRESS = Address(
+    "张伟", "13800000001", "上海市", "上海市", "嘉定区", "安亭镇墨玉路 185 号", "", "201805"
+)
 TIERS = [Tier.STANDARD] * 6 + [Tier.SILVER] * 3 + [Tier.GOLD] * 2 + [Tier.DIAMOND]
 
 
-async def seed(*, members: int, if_empty: bool) -> str:
-    """Create the demo catalog, stock and members with points; idempotent by design."""
+async def seed(*, members: int, if_empty: bool, planner: ShipPlanner | None = None) -> str:
+    """Create the demo catalog, stock and members with points; idempotent by design. With a
+    planner, the demo member also has an order waiting in DEMO_WAREHOUSE (for the console)."""
     if if_empty and await Gift.exists():
         return "demo data already present: nothing to do"
     rng = random.Random(20261124)  # the same demo every time
     now = datetime.now(UTC)
     await _catalog(rng)
     await _members(rng, members, now)
+    order = await _demo_order(planner, now) if planner is not None and members else None
+    waiting = ""
+    if order is not None and order.warehouse_id is not None:
+        warehouse = await Warehouse.get(id=order.warehouse_id)
+        waiting = f"; their order {order.number} waits in {warehouse.code}"
     return (
         f"seeded {len(WAREHOUSES)} warehouses, {len(CATEGORIES)} categories, "
-        f"{len(GIFTS)} gifts and {members} members (demo member {DEMO_MEMBER})"
+        f"{len(GIFTS)} gifts and {members} members (demo member {DEMO_MEMBER}{waiting})"
     )
+
+
+async def _demo_order(planner: ShipPlanner, now: datetime) -> Order | None:
+    """The demo member redeems a points-only gift that DEMO_WAREHOUSE holds most of (the
+    planner prefers the warehouse with the most units among those shipping as early)."""
+    units: dict[int, dict[str, int]] = {}
+    for row in await Stock.all().prefetch_related("warehouse"):
+        units.setdefault(row.gift_id, {})[row.warehouse.code] = int(row.on_hand)
+    for gift in await Gift.filter(cash_price__isnull=True, points_price__lte=9_000).order_by("id"):
+        held = units.get(gift.id, {})
+        here = held.get(DEMO_WAREHOUSE, 0)
+        elsewhere = [n for code, n in held.items() if code != DEMO_WAREHOUSE]
+        if here > max(elsewhere, default=0):
+            lines = [LineRequest(gift.sku, 1)]
+            request = redemption.RedeemRequest("demo-console", lines, DEMO_ADDRESS)
+            placed = await redemption.redeem(
+                member_external_id=DEMO_MEMBER, request=request, now=now, planner=planner
+            )
+            return placed.order
+    return None
 
 
 async def _catalog(rng: random.Random) -> None:

@@ -15,6 +15,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import AuthenticationFailed, TokenVerifier, bearer_token
 from api.catalog_cache import ANSWERS, CatalogCache, cache_key
+from api.graphiql import graphiql_page
 from models.actors import Role
 from schema.context import Context, Services
 from schema.root import Schema
@@ -72,6 +73,10 @@ class GraphQLApp(GraphQL[Context, None]):
             )
             done(bytes(response.body) if kept else None)
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL with its files from the package (strawberry's page loads them from a CDN)."""
+        return graphiql_page(request)
 
     async def _respond(self, request: Request) -> Response:
         """What `GraphQL.__call__` answers to an HTTP request."""

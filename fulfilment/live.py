@@ -1,4 +1,5 @@
-"""Live streams for subscriptions: an order each time it changes, a warehouse's alerts.
+"""Live streams for subscriptions: an order each time it changes, a warehouse's orders as
+they arrive and move (its work queue, live), a warehouse's alerts.
 
 Both listen to this process's bus (`models.events.LOCAL`, which `models.events.listener`
 feeds from PostgreSQL) from before their first read, so no change between the check and the
@@ -9,10 +10,10 @@ fresh from the database, and a notice that finds nothing new yields nothing. `RE
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fulfilment.models import Alert, Shipment
 from models import validation
@@ -55,16 +56,72 @@ async def _version(order: Order) -> tuple[datetime, datetime | None]:
     return order.updated_at, shipment.updated_at if shipment else None
 
 
+# A resync reads again the warehouse's orders changed since the newest change sent, less
+# this margin: `updated_at` comes from the clock of whichever replica wrote it.
+RESYNC_MARGIN = timedelta(minutes=1)
+RESYNC_LIMIT = 500
+
+
+async def warehouse_order_changes(
+    *, warehouse_code: str, now: datetime, bus: InProcessBus = LOCAL
+) -> AsyncGenerator[Order, None]:
+    """Each order of the warehouse when it is placed or moves, from now on (a resync sends
+    those changed meanwhile); raises NotFound."""
+    with bus.listen(ORDERS) as notices:
+        warehouse = await _warehouse(warehouse_code)
+        sent = _Versions(since=now)
+        async for payload in notices:
+            if payload == RESYNC:
+                changed = Order.filter(
+                    warehouse_id=warehouse.id, updated_at__gte=sent.since - RESYNC_MARGIN
+                )
+                orders = list(await changed.order_by("updated_at").limit(RESYNC_LIMIT))
+            elif validation.fits(Order, "number", payload):
+                order = await Order.get_or_none(number=payload, warehouse_id=warehouse.id)
+                orders = [] if order is None else [order]
+            else:
+                continue
+            for order in orders:
+                if sent.is_new(order):
+                    yield order
+
+
+class _Versions:
+    """The version (`updated_at`) last sent of the recent orders, so that a late or
+    repeated notice, or a resync, never sends the same state twice."""
+
+    KEEP = 1000
+
+    def __init__(self, since: datetime) -> None:
+        self.since = since
+        self._sent: OrderedDict[int, datetime] = OrderedDict()
+
+    def is_new(self, order: Order) -> bool:
+        if self._sent.get(order.id) == order.updated_at:
+            return False
+        self._sent[order.id] = order.updated_at
+        self._sent.move_to_end(order.id)
+        if len(self._sent) > self.KEEP:
+            self._sent.popitem(last=False)
+        self.since = max(self.since, order.updated_at)
+        return True
+
+
+async def _warehouse(code: str) -> Warehouse:
+    warehouse = None
+    if validation.fits(Warehouse, "code", code):
+        warehouse = await Warehouse.get_or_none(code=code)
+    if warehouse is None:
+        raise NotFound(f"no warehouse {code!r}", field="warehouse_code")
+    return warehouse
+
+
 async def warehouse_alerts(
     *, warehouse_code: str, bus: InProcessBus = LOCAL
 ) -> AsyncGenerator[RaisedAlert, None]:
     """Each alert raised for the warehouse's orders from now on; raises NotFound."""
     with bus.listen(ALERTS) as notices:
-        warehouse = None
-        if validation.fits(Warehouse, "code", warehouse_code):
-            warehouse = await Warehouse.get_or_none(code=warehouse_code)
-        if warehouse is None:
-            raise NotFound(f"no warehouse {warehouse_code!r}", field="warehouse_code")
+        warehouse = await _warehouse(warehouse_code)
         latest = await Alert.filter(warehouse_id=warehouse.id).order_by("-id").first()
         sent = _Sent(latest.id if latest else 0)
         async for payload in notices:

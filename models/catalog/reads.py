@@ -10,9 +10,9 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from models import validation
-from models.actors import Actor
+from models.actors import Actor, Role
 from models.catalog import rules
-from models.catalog.models import Category, Gift, Stock
+from models.catalog.models import Category, Gift, Stock, Warehouse
 from models.catalog.service import SORT_KEYS, GiftFilter, GiftSort
 from models.errors import InvalidInput
 from models.paging import Page, paginate
@@ -102,3 +102,13 @@ async def gifts_by_ids(ids: Sequence[int], *, viewer: Actor | None) -> list[Gift
 async def categories_by_ids(ids: Sequence[int]) -> list[Category | None]:
     found = {c.id: c for c in await Category.filter(id__in=list(ids))}
     return [found.get(i) for i in ids]
+
+
+async def warehouses_of(*, actor: Actor) -> list[Warehouse]:
+    """The warehouses the actor works in, by code (every one for an admin, none for others);
+    a code in a staff token that names no warehouse is left out."""
+    if actor.role is Role.ADMIN:
+        return list(await Warehouse.all().order_by("code"))
+    if actor.role is not Role.WAREHOUSE or not actor.warehouses:
+        return []
+    return list(await Warehouse.filter(code__in=sorted(actor.warehouses)).order_by("code"))

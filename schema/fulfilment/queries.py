@@ -9,9 +9,11 @@ import strawberry
 
 from fulfilment import queue, sla
 from models.actors import Role
+from models.catalog import reads as catalog_reads
 from models.orders.models import OrderStatus
 from models.orders.rules import OPEN_STATUSES
 from schema.caller_dependence import DEPENDS_ON_CALLER
+from schema.catalog.types import WarehouseType
 from schema.context import Info
 from schema.fulfilment.types import SlaReportType
 from schema.orders.types import OrderType
@@ -25,6 +27,15 @@ OPEN_STATUSES_DESCRIPTION = f"Null: {', '.join(_OPEN[:-1])} and {_OPEN[-1]}."
 
 @strawberry.type
 class FulfilmentQueries:
+    @strawberry.field(
+        description="The warehouses the signed-in staff member works in (all, for admins).",
+        directives=[DEPENDS_ON_CALLER],
+    )
+    async def my_warehouses(self, info: Info) -> list[WarehouseType]:
+        actor = require_role(info, Role.WAREHOUSE, Role.ADMIN)
+        rows = await catalog_reads.warehouses_of(actor=actor)
+        return [WarehouseType.from_row(row) for row in rows]
+
     @strawberry.field(
         description="A warehouse's orders, earliest shipBy first.", directives=[DEPENDS_ON_CALLER]
     )

@@ -1,4 +1,4 @@
-"""Live updates over graphql-transport-ws: a member's order, a warehouse's alerts.
+"""Live updates over graphql-transport-ws: a member's order, a warehouse's orders and alerts.
 
 The websocket's context lives as long as the connection, so each notice gets fresh
 DataLoaders: what the client receives is read from the database after the change.
@@ -30,6 +30,22 @@ class FulfilmentSubscriptions:
         actor = require_role(info, Role.MEMBER, Role.ADMIN)
         async with aclosing(live.order_changes(number=number, actor=actor)) as changes:
             async for row in changes:
+                info.context.loaders = Loaders()
+                yield OrderType.from_row(row)
+
+    @strawberry.subscription(
+        description="Each order of the warehouse when it is placed or moves (its queue, live).",
+        directives=[DEPENDS_ON_CALLER],
+    )
+    async def fulfilment_queue_changed(
+        self, info: Info, warehouse_code: str
+    ) -> AsyncGenerator[OrderType, None]:
+        require_warehouse(info, warehouse_code)
+        changes = live.warehouse_order_changes(
+            warehouse_code=warehouse_code, now=info.context.now()
+        )
+        async with aclosing(changes) as orders:
+            async for row in orders:
                 info.context.loaders = Loaders()
                 yield OrderType.from_row(row)
 

@@ -104,6 +104,9 @@ MATRIX: dict[str, Row] = {
         lambda w, c: {"w": W1},
         expect("U F F A F A"),
     ),
+    "Query.myWarehouses": Row(
+        "query { myWarehouses { code timezone } }", none, expect("U F F A A A")
+    ),
     "Query.slaReport": Row(
         "query($from: DateTime!, $to: DateTime!, $code: String) {"
         " slaReport(from: $from, to: $to, warehouseCode: $code) { ordersConfirmed } }",
@@ -228,6 +231,11 @@ MATRIX: dict[str, Row] = {
         f"subscription($n: String!) {{ orderUpdated(number: $n) {{ {ORDER_FIELDS} }} }}",
         lambda w, c: {"n": w.order_a},
         expect("U A N F F A"),
+    ),
+    "Subscription.fulfilmentQueueChanged": Row(
+        "subscription($w: String!) { fulfilmentQueueChanged(warehouseCode: $w) { number } }",
+        lambda w, c: {"w": W1},
+        expect("U F F A F A"),
     ),
     "Subscription.fulfilmentAlerts": Row(
         "subscription($w: String!) { fulfilmentAlerts(warehouseCode: $w) { kind } }",

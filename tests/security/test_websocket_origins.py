@@ -70,3 +70,10 @@ async def test_a_socket_message_that_is_not_json_closes_that_socket_only(
         await socket.wait_closed()
     assert socket.close_code == 4400
     assert (await handshake(security_server, None))["type"] == "connection_ack"
+
+
+async def test_the_consoles_own_origin_is_accepted_without_being_configured(
+    security_server: str,
+) -> None:
+    """The console is served by the API itself: its page's origin is the socket's host."""
+    assert (await handshake(security_server, security_server))["type"] == "connection_ack"
