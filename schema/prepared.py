@@ -64,9 +64,10 @@ class PreparedDocument:
         return self.kind is OperationType.MUTATION
 
 
-def prepare(schema: Schema, text: str) -> PreparedDocument | None:
-    """The document made ready once; None when it fails any check an ordinary request
-    meets (it then runs the ordinary path, which reports why)."""
+def prepare(schema: Schema, text: str, *, plan: Plan | None = None) -> PreparedDocument | None:
+    """The document made ready once, with its compiled plan if it has one; None when it
+    fails any check an ordinary request meets (it then runs the ordinary path, which
+    reports why)."""
     try:
         document = parse(text, max_tokens=schema.limits.max_tokens)
     except GraphQLError:
@@ -89,6 +90,7 @@ def prepare(schema: Schema, text: str) -> PreparedDocument | None:
         root_fields=roots,
         literal_nul=_literal_nul(document),
         dependence=caller_dependence(schema._schema, document, operation),
+        plan=plan,
     )
 
 

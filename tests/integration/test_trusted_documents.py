@@ -64,7 +64,8 @@ async def test_a_hash_that_is_not_its_query_runs_nothing(api: GraphQLClient) -> 
     token = {"Authorization": f"Bearer {member_token('M-APQ')}"}
     answer = await api.http.post("/graphql", json=body, headers=token)
     assert codes(answer) == ["PERSISTED_QUERY_HASH_MISMATCH"]
-    assert "data" in answer.json() and answer.json()["data"] is None
+    assert "data" in answer.json()
+    assert answer.json()["data"] is None
     assert codes(await api.http.post("/graphql", json={"extensions": apq(ADHOC)})) == [
         "PERSISTED_QUERY_NOT_FOUND"
     ]

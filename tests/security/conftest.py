@@ -34,6 +34,17 @@ async def trusted_security_server(
         yield url
 
 
+@pytest_asyncio.fixture(scope="session")
+async def uncached_security_server(
+    orm: str, session_tmp: Path, stripe_server: StripeFake
+) -> AsyncIterator[str]:
+    """The same without the shared catalog answers (CATALOG_CACHE_SECONDS=0): every answer
+    is computed by the path the request takes."""
+    env = {**_env(stripe_server), "CATALOG_CACHE_SECONDS": "0"}
+    async with api_process(orm, session_tmp / "api-security-uncached.log", env) as url:
+        yield url
+
+
 def _env(stripe_server: StripeFake) -> dict[str, str]:
     return {
         "STRIPE_API_BASE": stripe_server.base_url,
