@@ -132,12 +132,10 @@ class DocumentRefused(Exception):
 
 @dataclass(frozen=True)
 class Named:
-    """The document a request runs, whether it is one of the manifest's, and whether the
-    request named it by id (by `documentId`, or by APQ hash alone) rather than by text."""
+    """The document a request runs, and whether it is one of the manifest's."""
 
     text: str
     trusted: bool
-    by_id: bool = False
 
 
 class DocumentRegistry:
@@ -172,12 +170,12 @@ class DocumentRegistry:
             raise DocumentRefused("A documentId is sha256:<64 hex digits>.", BAD_ID)
         text = self.manifest.get(key)
         if text is not None:
-            return Named(text, trusted=True, by_id=True)
+            return Named(text, trusted=True)
         text = self._registered.get(key)
         if text is None:
             raise DocumentRefused("PersistedQueryNotFound", NOT_FOUND)
         self._registered.move_to_end(key)
-        return Named(text, trusted=False, by_id=True)
+        return Named(text, trusted=False)
 
     def _apq(self, query: str | None, persisted: Mapping[str, object]) -> Named:
         digest = persisted.get("sha256Hash")

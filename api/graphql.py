@@ -123,32 +123,31 @@ class GraphQLApp(GraphQL[Context, None]):
     async def _run(
         self, request: Request, params: GraphQLParams, named: Named, media: str
     ) -> Response:
-        # By id only: a text, even a trusted one, runs the ordinary path (the text is what
-        # an ad-hoc client sends, and what the ordinary path is measured by).
-        prepared = self.prepared.get(named.text) if named.trusted and named.by_id else None
+        # A trusted document takes the lean path however it was named: by id, or by its
+        # exact text (a client without persisted queries); any other text is a stranger's.
+        prepared = self.prepared.get(named.text) if named.trusted else None
         if prepared is not None and params.operation_name not in (None, prepared.name):
             prepared = None  # the ordinary path says the operation is unknown
         if prepared is not None and prepared.is_mutation and request.method == "GET":
             raise _mutation_over_get()
-        authorization = request.headers.get("authorization")
-        key = self.answers.key(
-            named.text, params.operation_name, params.variables, self._is_admin, authorization
-        )
+        context = await self.get_context(request, None)  # the token, verified once
+        admin = context.actor is not None and context.actor.role is Role.ADMIN
+        key = self.answers.key(named.text, params.operation_name, params.variables, admin=admin)
 
         async def compute() -> Answer:
-            return await self._execute(request, params, named, prepared, media)
+            return await self._execute(request, context, params, named, prepared, media)
 
         return await self.answers.respond(request, key, media, compute)
 
     async def _execute(
         self,
         request: Request,
+        context: Context,
         params: GraphQLParams,
         named: Named,
         prepared: PreparedDocument | None,
         media: str,
     ) -> Answer:
-        context = await self.get_context(request, None)
         if prepared is not None:
             result = await run_prepared(
                 self.app_schema, prepared, params.variables, context, params.extensions
@@ -191,13 +190,6 @@ class GraphQLApp(GraphQL[Context, None]):
             raise json.JSONDecodeError(
                 f"not a JSON document ({type(exc).__name__})", "", 0
             ) from exc
-
-    def _is_admin(self, authorization: str | None) -> bool:
-        try:
-            token = bearer_token(authorization)
-            return token is not None and self.verifier.verify(token).role is Role.ADMIN
-        except AuthenticationFailed:
-            return False
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

@@ -42,7 +42,10 @@ async def availability(
         return []
     text = STOCK_AND_CALENDARS.format(gifts=sql.listed(len(gift_ids)))
     rows = await sql.fetch(text, *gift_ids)
-    calendars = {int(row["warehouse_id"]): _calendar(row) for row in rows}
+    calendars: dict[int, WarehouseCalendar] = {}
+    for row in rows:
+        if (warehouse := int(row["warehouse_id"])) not in calendars:
+            calendars[warehouse] = _calendar(row)
     days = await promised_days(calendars, now=now, within=within)
     units: dict[int, int] = {}
     best: dict[int, date] = {}
