@@ -3,8 +3,9 @@
 The manifest maps `sha256:<hex>` ids to documents, the flat JSON object GraphQL Codegen's
 client preset and Relay write (`persisted-documents.json`). `pointsmall persisted-documents`
 builds it from the client operation files (tests/clients/*.graphql): each operation with
-the fragments it uses, printed as graphql-js prints it, so an Apollo client that sends the
-same document hashes it to the same id.
+the fragments it uses, printed as graphql-js prints it; and the same with `__typename` in
+every selection set, as Apollo Client's cache sends it (as Codegen's preset does for
+Apollo), so an Apollo client hashes what it sends to an id of the manifest.
 
 A request names its document three ways (`resolve`): by text (`query`), by id
 (`documentId`, the GraphQL over HTTP spec's persisted-documents appendix), or by Apollo's
@@ -25,9 +26,12 @@ from pathlib import Path
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    NameNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     Visitor,
     parse,
     print_ast,
@@ -92,7 +96,8 @@ def _spreads(node: OperationDefinitionNode | FragmentDefinitionNode) -> list[str
 
 
 def build_manifest(files: Iterable[Path]) -> dict[str, str]:
-    """id -> document for every operation of the client files, in id order."""
+    """id -> document for every operation of the client files, in id order: each as
+    written, and as Apollo Client sends it (`with_typenames`)."""
     documents: dict[str, str] = {}
     names: dict[str, Path] = {}
     for path in sorted(files):
@@ -100,8 +105,34 @@ def build_manifest(files: Iterable[Path]) -> dict[str, str]:
             if name in names:
                 raise ValueError(f"operation {name} is in both {names[name]} and {path}")
             names[name] = path
-            documents[document_id(text)] = text
+            for form in (text, print_ast(with_typenames(parse(text)))):
+                documents[document_id(form)] = form
     return dict(sorted(documents.items()))
+
+
+class _AddTypenames(Visitor):
+    def enter_selection_set(
+        self, node: SelectionSetNode, _key: object, parent: object, *_: object
+    ) -> SelectionSetNode | None:
+        if isinstance(parent, OperationDefinitionNode):
+            return None
+        if any(isinstance(s, FieldNode) and s.name.value.startswith("__") for s in node.selections):
+            return None  # has one already (or is introspection)
+        typename = FieldNode(
+            alias=None,
+            name=NameNode(value="__typename"),
+            arguments=(),
+            directives=(),
+            selection_set=None,
+        )
+        return SelectionSetNode(selections=(*node.selections, typename))
+
+
+def with_typenames(document: DocumentNode) -> DocumentNode:
+    """The document as Apollo Client's cache sends it: `__typename` last in every
+    selection set but the operation's own, unless it selects one (or introspects)."""
+    transformed: DocumentNode = visit(document, _AddTypenames())
+    return transformed
 
 
 def manifest_text(manifest: Mapping[str, str]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from graphql import parse, print_ast
 
 from api.documents import (
     BAD_ID,
@@ -21,6 +22,7 @@ from api.documents import (
     document_id,
     load_manifest,
     manifest_text,
+    with_typenames,
 )
 from schema.prepared import prepare
 from schema.root import build_schema
@@ -59,11 +61,23 @@ def test_every_client_file_is_read(tmp_path: Path) -> None:
         "fragment F on Category { slug }\nquery B { categories { ...F } }"
     )
     manifest = build_manifest(client_files(tmp_path))
-    assert sorted(manifest.values()) == [
+    assert set(manifest.values()) == {
         "query A {\n  categories {\n    slug\n  }\n}",
+        "query A {\n  categories {\n    slug\n    __typename\n  }\n}",
         "query B {\n  categories {\n    ...F\n  }\n}\n\nfragment F on Category {\n  slug\n}",
-    ]
+        "query B {\n  categories {\n    ...F\n    __typename\n  }\n}\n\n"
+        "fragment F on Category {\n  slug\n  __typename\n}",
+    }
     assert all(key == document_id(text) for key, text in manifest.items())
+
+
+def test_typenames_are_added_as_apollo_client_adds_them() -> None:
+    text = "query Q { __typename gifts(first: 1) { edges { node { __typename sku } } } }"
+    assert print_ast(with_typenames(parse(text))) == (
+        "query Q {\n  __typename\n  gifts(first: 1) {\n    edges {\n      node {\n"
+        "        __typename\n        sku\n      }\n      __typename\n    }\n"
+        "    __typename\n  }\n}"
+    )
 
 
 def test_an_operation_name_used_twice_is_refused(tmp_path: Path) -> None:
