@@ -16,7 +16,7 @@ is dropped until rewritten (tests/unit/test_plans.py fails meanwhile).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from strawberry.relay import to_base64
@@ -42,7 +42,16 @@ FILTER_FIELDS = {
 }
 
 
-async def me(context: Context, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+def _typed(value: dict[str, Any], name: str, typed: bool) -> dict[str, Any]:
+    """`value` with `__typename` last, as Apollo Client's form of the document asks."""
+    if typed:
+        value["__typename"] = name
+    return value
+
+
+async def me(
+    context: Context, variables: Mapping[str, Any], *, typed: bool = False
+) -> dict[str, Any] | None:
     """`query Me`: the member and their points, two statements."""
     actor = context.actor
     if actor is None or actor.role is not Role.MEMBER:
@@ -54,26 +63,30 @@ async def me(context: Context, variables: Mapping[str, Any]) -> dict[str, Any] |
     expiring = await points.expiring_points(
         member_id=int(row["id"]), now=context.now(), within_days=EXPIRING_WINDOW_DAYS
     )
-    return {
-        "me": {
-            "id": to_base64("Member", row["id"]),
-            "externalId": row["external_id"],
-            "displayName": row["display_name"],
-            "tier": str(row["tier"]),
-            "points": {
-                "balance": totals.balance,
-                "held": totals.held,
-                "available": totals.available,
-                "expiring": [
-                    {"amount": e.amount, "expiresAt": e.expires_at.isoformat()} for e in expiring
-                ],
-            },
-        }
+    lots = [
+        _typed({"amount": e.amount, "expiresAt": e.expires_at.isoformat()}, "ExpiringPoints", typed)
+        for e in expiring
+    ]
+    summary = {
+        "balance": totals.balance,
+        "held": totals.held,
+        "available": totals.available,
+        "expiring": lots,
     }
+    member = {
+        "id": to_base64("Member", row["id"]),
+        "externalId": row["external_id"],
+        "displayName": row["display_name"],
+        "tier": str(row["tier"]),
+        "points": _typed(summary, "PointsSummary", typed),
+    }
+    return {"me": _typed(member, "Member", typed)}
 
 
-async def catalog_page(context: Context, variables: Mapping[str, Any]) -> dict[str, Any] | None:
-    """`query Catalog`: a page of gift cards with their availability, four statements."""
+async def catalog_page(
+    context: Context, variables: Mapping[str, Any], *, typed: bool = False
+) -> dict[str, Any] | None:
+    """`query Catalog`: a page of gift cards with their availability, three statements."""
     args = _catalog_arguments(variables)
     if args is None:
         return None
@@ -94,40 +107,41 @@ async def catalog_page(context: Context, variables: Mapping[str, Any]) -> dict[s
     ids = [gift.id for gift in page.items]
     found = await availability(ids, now=context.now(), within=context.services.ship_within)
     edges = [
-        {"cursor": cursor, "node": _gift_card(gift, shown)}
+        _typed({"cursor": cursor, "node": _gift_card(gift, shown, typed)}, "GiftEdge", typed)
         for cursor, gift, shown in zip(page.cursors, page.items, found, strict=True)
     ]
-    return {
-        "gifts": {
-            "totalCount": page.total_count,
-            "pageInfo": {
-                "hasNextPage": page.has_next,
-                "endCursor": page.cursors[-1] if page.cursors else None,
-            },
-            "edges": edges,
-        }
+    info = {"hasNextPage": page.has_next, "endCursor": page.cursors[-1] if page.cursors else None}
+    gifts = {
+        "totalCount": page.total_count,
+        "pageInfo": _typed(info, "PageInfo", typed),
+        "edges": edges,
     }
+    return {"gifts": _typed(gifts, "GiftConnection", typed)}
 
 
-def _gift_card(gift: catalog.ListedGift, shown: Any) -> dict[str, Any]:
+def _gift_card(gift: catalog.ListedGift, shown: Any, typed: bool) -> dict[str, Any]:
     """The `GiftCard` fragment."""
     cash = gift.cash_price
-    return {
+    price = None if cash is None else {"amount": str(cash), "currency": gift.currency}
+    ship_by = shown.estimated_ship_by
+    available = {
+        "inStock": shown.in_stock,
+        "quantityAvailable": shown.quantity_available,
+        "estimatedShipBy": ship_by.isoformat() if ship_by else None,
+    }
+    card = {
         "id": to_base64("Gift", gift.id),
         "sku": gift.sku,
         "name": gift.name,
         "imageUrl": gift.image_url,
         "pointsPrice": gift.points_price,
-        "cashPrice": None if cash is None else {"amount": str(cash), "currency": gift.currency},
-        "category": {"slug": gift.category_slug, "name": gift.category_name},
-        "availability": {
-            "inStock": shown.in_stock,
-            "quantityAvailable": shown.quantity_available,
-            "estimatedShipBy": shown.estimated_ship_by.isoformat()
-            if shown.estimated_ship_by
-            else None,
-        },
+        "cashPrice": None if price is None else _typed(price, "Money", typed),
+        "category": _typed(
+            {"slug": gift.category_slug, "name": gift.category_name}, "Category", typed
+        ),
+        "availability": _typed(available, "Availability", typed),
     }
+    return _typed(card, "Gift", typed)
 
 
 def _catalog_arguments(
@@ -179,16 +193,22 @@ def _is_int(value: object) -> bool:
     return type(value) is int and INT32[0] <= value <= INT32[1]
 
 
-async def _me(context: Any, variables: Mapping[str, Any]) -> dict[str, Any] | None:
-    return await me(context, variables)
+def _plan(run: Callable[..., Awaitable[dict[str, Any] | None]], *, typed: bool) -> Plan:
+    async def plan(context: Any, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+        return await run(context, variables, typed=typed)
+
+    return plan
 
 
-async def _catalog(context: Any, variables: Mapping[str, Any]) -> dict[str, Any] | None:
-    return await catalog_page(context, variables)
-
-
-# Each plan under the id of the document it was written for (tests/clients' `Me` and
-# `Catalog`).
+# Each plan under the id of the document it was written for: tests/clients' `Me` and
+# `Catalog`, as written and as Apollo Client sends them (`__typename` added).
 ME = "sha256:157d572e544eacd541a57b2020251cd169f7a6d06283b49e973bdc0e9d4206c2"
+ME_TYPED = "sha256:80fdecc05c11f031461cc0bda4051c5306cfcede88e7276336745a186c1e46cb"
 CATALOG = "sha256:7e52cf7b0929ed05e278f81bc4525b6a1f9c4a4850fe78ede6a944afec7c49cb"
-PLANS: dict[str, Plan] = {ME: _me, CATALOG: _catalog}
+CATALOG_TYPED = "sha256:8f189605ace2dd7dd989b1912cda2c38d1bec83ed590573bf12c65642cf7a5a5"
+PLANS: dict[str, Plan] = {
+    ME: _plan(me, typed=False),
+    ME_TYPED: _plan(me, typed=True),
+    CATALOG: _plan(catalog_page, typed=False),
+    CATALOG_TYPED: _plan(catalog_page, typed=True),
+}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from api.documents import load_manifest
-from schema.plans import CATALOG, ME, PLANS
+from graphql import parse, print_ast
+
+from api.documents import load_manifest, with_typenames
+from schema.plans import CATALOG, CATALOG_TYPED, ME, ME_TYPED, PLANS
 
 
 def test_every_plan_names_a_document_of_the_manifest() -> None:
@@ -15,3 +17,5 @@ def test_every_plan_names_a_document_of_the_manifest() -> None:
     )
     assert manifest[ME].startswith("query Me {")
     assert manifest[CATALOG].startswith("query Catalog(")
+    for plain, typed in ((ME, ME_TYPED), (CATALOG, CATALOG_TYPED)):
+        assert manifest[typed] == print_ast(with_typenames(parse(manifest[plain])))
