@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -15,6 +16,13 @@ from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -37,6 +45,26 @@ from schema.plans import PLANS
 from schema.prepared import PreparedDocument, prepare, run_prepared
 from schema.root import Schema
 
+
+class TrustedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, holding each operation to the document policy as HTTP does."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        documents: DocumentRegistry = getattr(self.view, "documents", None) or _ANY
+        payload = message.get("payload") or {}
+        try:
+            documents.resolve(payload.get("query"), None, payload.get("extensions"))
+        except DocumentRefused as exc:
+            if self.connection_acknowledged and message["id"] not in self.operations:
+                error = GraphQLError(exc.message, extensions={"code": exc.code})
+                await self.send_message(
+                    ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
+                )
+                return
+        await super().handle_subscribe(message)
+
+
+_ANY = DocumentRegistry({}, trusted_only=False)
 GET_ALLOWS = {OperationType.QUERY}
 POST_ALLOWS = {OperationType.QUERY, OperationType.MUTATION}
 
@@ -44,6 +72,8 @@ POST_ALLOWS = {OperationType.QUERY, OperationType.MUTATION}
 class GraphQLApp(GraphQL[Context, None]):
     """Builds each request's context (the caller from the bearer token, fresh loaders) and
     answers HTTP requests by text, by trusted id or by APQ hash."""
+
+    graphql_transport_ws_handler_class = TrustedTransportWS
 
     def __init__(
         self,

@@ -14,9 +14,10 @@ from api.documents import MANIFEST
 from tests.conftest import STRIPE_WEBHOOK_SECRET
 from tests.fakes.stripe_server import StripeFake
 from tests.support.catalog import small_mall
-from tests.support.graphql import GraphQLClient
+from tests.support.graphql import GraphQLClient, member_token, operation
 from tests.support.js import node
 from tests.support.server import api_process
+from tests.support.ws import graphql_socket
 
 
 @pytest_asyncio.fixture
@@ -79,3 +80,16 @@ async def test_apollo_runs_only_trusted_documents_in_trusted_mode(
     assert shown(out["adhoc"])[0] == ("POST", False, 400)  # not found by hash,
     assert shown(out["adhoc"])[1][:2] == ("POST", True)  # and refused with its text
     assert edges(out["fetchPost"]["body"]["data"]) == edges(out["trusted"]["data"])
+
+
+async def test_trusted_mode_holds_websocket_operations_to_the_manifest(trusted_url: str) -> None:
+    adhoc = 'subscription { orderUpdated(number: "PM-NONE") { number status } }'
+    async with graphql_socket(trusted_url, member_token("M-WS")) as socket:
+        refused = await socket.subscribe(adhoc, {})
+        message = await socket.receive()
+        assert (message["id"], message["type"]) == (refused, "error")
+        assert message["payload"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+        trusted = await socket.subscribe(operation("OrderUpdates"), {"number": "PM-NONE"})
+        answer = await socket.receive()  # the order is not there: the stream says so
+        assert answer["id"] == trusted
+        assert "DOCUMENT_NOT_TRUSTED" not in json.dumps(answer)
