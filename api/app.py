@@ -17,8 +17,8 @@ from api.auth import TokenVerifier
 from api.catalog_cache import CatalogCache
 from api.console.routes import console_routes
 from api.db import is_postgres, tortoise_config
-from api.graphiql import graphiql_routes
 from api.documents import MANIFEST, DocumentRegistry, load_manifest
+from api.graphiql import graphiql_routes
 from api.graphql import GraphQLApp
 from api.health import healthz, readyz
 from api.logs import configure_logging

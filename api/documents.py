@@ -11,7 +11,8 @@ A request names its document three ways (`resolve`): by text (`query`), by id
 (`documentId`, the GraphQL over HTTP spec's persisted-documents appendix), or by Apollo's
 Automatic Persisted Queries (`extensions.persistedQuery.sha256Hash`, with the text on the
 registration round). Under `GRAPHQL_DOCUMENTS=trusted` only documents of the manifest run:
-any other text is refused whatever hash comes with it, and nothing is registered.
+a text that is one of them with other spacing or comments runs as the manifest has it, any
+other is refused whatever hash comes with it, and nothing is registered.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     NameNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -45,6 +47,10 @@ DOCUMENT_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Documents an `any` server keeps from APQ registrations: enough for every client build in
 # use, bounded so registrations cannot grow the process.
 REGISTERED_KEPT = 1024
+
+# A trusted server reads a text that is not one of its documents byte for byte only to
+# learn whether it is one printed otherwise; no document of the manifest is longer.
+MAX_TOKENS_NORMALISED = 10_000
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 NOT_TRUSTED = "DOCUMENT_NOT_TRUSTED"
@@ -193,8 +199,19 @@ class DocumentRegistry:
         if query in self._texts:
             return Named(query, trusted=True)
         if self.trusted_only:
-            raise DocumentRefused("Only trusted documents run on this server.", NOT_TRUSTED)
+            return Named(self._trusted_form(query), trusted=True)
         return Named(query, trusted=False)
+
+    def _trusted_form(self, query: str) -> str:
+        """The manifest's document `query` is written as (its own spacing and comments,
+        printed alike), or DocumentRefused: a trusted server runs nothing else."""
+        try:
+            printed = print_ast(parse(query, max_tokens=MAX_TOKENS_NORMALISED))
+        except GraphQLError:
+            printed = ""
+        if printed not in self._texts:
+            raise DocumentRefused("Only trusted documents run on this server.", NOT_TRUSTED)
+        return printed
 
     def _by_id(self, key: str) -> Named:
         if not DOCUMENT_ID.match(key):
@@ -220,7 +237,7 @@ class DocumentRegistry:
         if key in self.manifest:
             return Named(query, trusted=True)
         if self.trusted_only:
-            raise DocumentRefused("Only trusted documents run on this server.", NOT_TRUSTED)
+            return Named(self._trusted_form(query), trusted=True)
         self._registered[key] = query
         self._registered.move_to_end(key)
         while len(self._registered) > REGISTERED_KEPT:

@@ -94,7 +94,7 @@ def test_a_manifest_whose_id_is_not_its_hash_does_not_load(tmp_path: Path) -> No
         load_manifest(path)
 
 
-TRUSTED = "query T { categories { slug } }"
+TRUSTED = "query T {\n  categories {\n    slug\n  }\n}"
 OTHER = "query O { categories { name } }"
 
 
@@ -146,6 +146,21 @@ def test_a_hash_that_is_not_its_query_is_refused(trusted_only: bool) -> None:
         documents.resolve(OTHER, None, wrong)
     with refused(NOT_FOUND):  # and nothing was registered under it
         documents.resolve(None, document_id(OTHER), None)
+
+
+def test_trusted_mode_reads_a_trusted_document_written_otherwise() -> None:
+    documents = registry(trusted_only=True)
+    written = "# the app's own file\nquery T {\n    categories { slug }  # comment\n}\n"
+    found = documents.resolve(written, None, None)
+    assert found is not None
+    assert (found.text, found.trusted) == (TRUSTED, True)
+    by_hash = documents.resolve(written, None, apq(written))
+    assert by_hash is not None
+    assert by_hash.text == TRUSTED
+    with refused(NOT_TRUSTED):  # one field more is another document
+        documents.resolve("query T { categories { slug name } }", None, None)
+    with refused(NOT_TRUSTED):
+        documents.resolve("query T { categories {", None, None)
 
 
 def test_trusted_mode_runs_nothing_else() -> None:
