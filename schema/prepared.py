@@ -7,13 +7,15 @@ whether a literal holds a NUL, and what its answer depends on of the caller. Its
 collection is kept by the executor across requests (schema/graphql_core_internals.py).
 
 Per request only what depends on the request is left: the variables' NUL check, variable
-coercion, execution (or a compiled plan, schema/plans.py), and the errors coded as
-`ErrorPolicy` codes them, timed as `Metrics` times them. A document that does not pass all
+coercion, execution (or a compiled plan, schema/plans.py, which leaves every failure to
+the executor: an outage is then reported as the ordinary path reports it), and the errors
+coded as `ErrorPolicy` codes them, timed as `Metrics` times them. A document that does not pass all
 of this at load is not prepared, and runs the ordinary path with its per-request checks.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -35,12 +37,15 @@ from graphql import (
 )
 from strawberry.execution import optimized_is_awaitable
 
+from models.database_outage import database_unavailable
 from schema.caller_dependence import CallerDependence, caller_dependence
 from schema.errors import client_error, coded_error
 from schema.graphql_core_internals import CollectedOnceExecutionContext
 from schema.guards import NUL, holds_nul
 from schema.metrics import ERRORS, OPERATION_SECONDS
 from schema.root import Schema
+
+log = logging.getLogger("pointsmall.graphql")
 
 # A compiled plan: the answer's `data` from the context and the coerced variables, or None
 # when the plan does not cover these variables (the executor answers instead).
@@ -137,7 +142,12 @@ async def _execute(
     operation_extensions: dict[str, Any] | None,
 ) -> ExecutionResult:
     if prepared.plan is not None:
-        data = await prepared.plan(context, variables or {})
+        try:
+            data = await prepared.plan(context, variables or {})
+        except Exception as exc:  # the executor answers, errors coded as ever
+            if not database_unavailable(exc):
+                log.warning("the plan of %s failed; executed instead", prepared.name, exc_info=True)
+            data = None
         if data is not None:
             return ExecutionResult(data=data)
     outcome = execute(
