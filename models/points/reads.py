@@ -59,7 +59,7 @@ async def member_row_with_totals(external_id: str) -> tuple[dict[str, Any], Tota
 
 async def available_points(*, external_id: str) -> int:
     """What a member can spend now (zero for a member not known yet)."""
-    found = await member_with_totals(external_id)
+    found = await member_row_with_totals(external_id)
     return 0 if found is None else found[1].available
 
 
