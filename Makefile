@@ -8,7 +8,7 @@ PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: stripe-demo sms-demo run test lint typecheck unit test-sqlite test-postgres migrate seed schema bench bench-smoke fuzz soak clean chromium
+.PHONY: js-clients persisted-documents stripe-demo sms-demo run test lint typecheck unit test-sqlite test-postgres migrate seed schema bench bench-smoke fuzz soak clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -17,6 +17,23 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The JavaScript clients the tests run against the server (the GraphQL over HTTP audit,
+# Apollo Client's persisted queries): tests/js's pinned lock, installed with npm ci. Node.js
+# and npm are Debian packages: installed when missing (the machines run as root).
+JS := tests/js
+JS_STAMP := $(JS)/node_modules/.installed
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || apt-get install -y -q nodejs npm >/dev/null 2>&1 \
+		|| { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q nodejs npm >/dev/null; }
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(JS_STAMP)
+
+js-clients: $(JS_STAMP)
+
+# The trusted documents' manifest from every client operation file (tests/clients/*.graphql).
+persisted-documents: $(STAMP)
+	$(BIN)/pointsmall persisted-documents
 
 # The service and its worker (alerts, expiry, the outbox's SMS). Messages go to `make
 # sms-demo`'s SMS centre when it is running (start it first), else to the worker's log; the
@@ -67,10 +84,10 @@ chromium:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(CHROMIUM_PACKAGES) >/dev/null 2>&1; } \
 	|| echo "chromium is not installed and could not be installed"
 
-test-sqlite: $(STAMP) chromium
+test-sqlite: $(STAMP) chromium $(JS_STAMP)
 	$(BIN)/pytest -q
 
-test-postgres: $(STAMP) chromium
+test-postgres: $(STAMP) chromium $(JS_STAMP)
 	$(BIN)/python -m tests.support.postgres_available || { \
 	  if [ "$${CI:-}" = "true" ]; then echo "PostgreSQL is required in CI but not reachable"; exit 1; \
 	  else echo "PostgreSQL not reachable: skipping the PostgreSQL run"; exit 0; fi; }
@@ -113,4 +130,4 @@ soak: $(STAMP)
 	$(BIN)/python -m tests.resilience.soak --seconds $${SOAK_SECONDS:-600}
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(JS)/node_modules data .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -16,6 +17,7 @@ from api.auth import TokenVerifier
 from api.catalog_cache import CatalogCache
 from api.console.routes import console_routes
 from api.db import is_postgres, tortoise_config
+from api.documents import MANIFEST, DocumentRegistry, load_manifest
 from api.graphiql import graphiql_routes
 from api.graphql import GraphQLApp
 from api.health import healthz, readyz
@@ -72,6 +74,14 @@ def catalog_cache(settings: Settings) -> CatalogCache | None:
     for channel in (ORDERS, CATALOG):
         LOCAL.watch(channel, cache.invalidate)
     return cache
+
+
+def document_registry(settings: Settings) -> DocumentRegistry:
+    """The trusted documents, and whether only they run (GRAPHQL_DOCUMENTS=trusted)."""
+    path = Path(settings.graphql_manifest) if settings.graphql_manifest else MANIFEST
+    return DocumentRegistry(
+        load_manifest(path), trusted_only=settings.graphql_documents == "trusted"
+    )
 
 
 @asynccontextmanager
@@ -137,6 +147,8 @@ def create_app(
         graphiql=not settings.production,
         allowed_origins=settings.allowed_origins,
         catalog_cache=catalog_cache(settings),
+        documents=document_registry(settings),
+        public_max_age=settings.catalog_cache_seconds,
     )
 
     @asynccontextmanager

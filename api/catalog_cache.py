@@ -111,6 +111,14 @@ def cache_key(payload: Any, *, admin: bool) -> tuple[str, str, str | None, bool]
         return None
     if not (variables is None or isinstance(variables, dict)):
         return None
+    return operation_key(query, name, variables, admin=admin)
+
+
+def operation_key(
+    query: str, name: str | None, variables: dict[str, Any] | None, *, admin: bool
+) -> tuple[str, str, str | None, bool] | None:
+    """The key of an operation's answer (however the request named its document), or None
+    if its answer must not be shared."""
     read = _public_read(query, name)
     if read is None or CallerTrait.IDENTITY in read.with_variables(variables or {}):
         return None

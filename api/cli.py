@@ -307,3 +307,26 @@ def export_schema() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("persisted-documents")
+@click.option(
+    "--clients",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of client operation files (default: tests/clients).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the manifest (default: api/persisted_documents.json).",
+)
+def persisted_documents(clients: Path | None, output: Path | None) -> None:
+    """Write the trusted documents' manifest (sha256:<hex> -> document) from every
+    *.graphql file of the clients."""
+    from api.documents import CLIENTS, MANIFEST, build_manifest, client_files, manifest_text
+
+    manifest = build_manifest(client_files(clients or CLIENTS))
+    (output or MANIFEST).write_text(manifest_text(manifest))
+    click.echo(f"{len(manifest)} documents written to {output or MANIFEST}")

@@ -57,6 +57,9 @@ class Settings:
     quiet_hours: str = "22:00-08:00"
     notify_credits_from: int = 1000  # 0: credits are not told
     sms_replies_per_hour: int = 5
+    # any: every document runs (GraphiQL, ad-hoc queries); trusted: only the manifest's.
+    graphql_documents: str = "any"
+    graphql_manifest: str | None = None  # the trusted documents' manifest (None: the bundled)
 
     @property
     def production(self) -> bool:
@@ -70,6 +73,8 @@ class Settings:
             problems.append(f"RATE_LIMIT_STORAGE {why}")
         if not QUIET_HOURS.match(self.quiet_hours):
             problems.append("QUIET_HOURS must be HH:MM-HH:MM, e.g. 22:00-08:00")
+        if self.graphql_documents not in ("any", "trusted"):
+            problems.append("GRAPHQL_DOCUMENTS must be any or trusted")
         if self.smsc_url and not self.smsc_url.startswith("smpp://"):
             problems.append("SMSC_URL must be smpp://system_id:password@host:port")
         if self.production:
@@ -151,4 +156,6 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         quiet_hours=config("QUIET_HOURS", default="22:00-08:00"),
         notify_credits_from=config("NOTIFY_CREDITS_FROM", cast=int, default=1000),
         sms_replies_per_hour=config("SMS_REPLIES_PER_HOUR", cast=int, default=5),
+        graphql_documents=config("GRAPHQL_DOCUMENTS", default="any").strip().lower(),
+        graphql_manifest=config("GRAPHQL_MANIFEST", default=None) or None,
     )

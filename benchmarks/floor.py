@@ -1,7 +1,8 @@
 """The floor: the same work as the service with nothing between HTTP and PostgreSQL.
 
 Plain starlette + asyncpg and hand-written SQL; no GraphQL, no ORM. It answers the same
-JSON as the service's `Catalog(first: N)` and `Me` (the benchmark checks they are equal)
+JSON as the service's `Catalog(first: N)` (`?affordable=1`: a member's affordable page) and
+`Me` (the benchmark checks they are equal)
 and redeems one gift in one transaction: a conditional debit of the member's points (the
 account, the lots soonest-expiring first, the REDEEM entry and its draws, so the audit
 stays clean), the order and its line, and last the conditional stock update, so the hot
@@ -39,6 +40,16 @@ SELECT g.id, g.sku, g.name, g.image_url, g.points_price, g.cash_price, g.currenc
        c.slug, c.name AS category_name, count(*) OVER () AS total
 FROM gift g JOIN category c ON c.id = g.category_id
 WHERE g.active ORDER BY g.id DESC LIMIT $1
+"""
+# A member's affordable page: what they can pay from available points.
+AFFORDABLE_PAGE = """
+SELECT g.id, g.sku, g.name, g.image_url, g.points_price, g.cash_price, g.currency,
+       c.slug, c.name AS category_name, count(*) OVER () AS total
+FROM gift g JOIN category c ON c.id = g.category_id
+WHERE g.active AND g.points_price <= (
+    SELECT coalesce(max(a.balance - a.held), 0) FROM member m
+    JOIN points_account a ON a.member_id = m.id WHERE m.external_id = $2)
+ORDER BY g.id DESC LIMIT $1
 """
 STOCK = """
 SELECT s.gift_id, s.warehouse_id, s.on_hand - s.reserved AS available,
@@ -193,9 +204,16 @@ def gift_card(row: asyncpg.Record, found: dict[str, Any]) -> dict[str, Any]:
 
 async def catalog(request: Request) -> Response:
     first = min(int(request.query_params.get("first", "20")), 100)
+    affordable = request.query_params.get("affordable") == "1"
+    subject = member_of(request) if affordable else None
+    if affordable and subject is None:
+        return JSONResponse({"error": "UNAUTHENTICATED"}, status_code=401)
     now = datetime.now(UTC)
     async with pool(request).acquire() as db:
-        rows = await db.fetch(PAGE, first + 1)
+        if subject is not None:
+            rows = await db.fetch(AFFORDABLE_PAGE, first + 1, subject)
+        else:
+            rows = await db.fetch(PAGE, first + 1)
         page = rows[:first]
         found = await availability(db, [r["id"] for r in page], now)
     edges = [{"cursor": cursor(r["id"]), "node": gift_card(r, found[r["id"]])} for r in page]

@@ -161,7 +161,7 @@ def redeem_rows(
     """Row 3: hot-gift redemptions/s, service at 64 and 8 clients, floor at 2; the ceiling
     at 2 and 64 clients and the floor at 64 say what the stack itself does under that load.
     The ceiling answers its own short selection (3d, 3e) and the client's `Redeem`, the
-    service's request word for word (3g)."""
+    service's request word for word (3g); 3h is the service's `Redeem` by trusted id."""
     names = (
         "redeem_64",
         "redeem_8",
@@ -170,6 +170,7 @@ def redeem_rows(
         "ceiling_redeem_64",
         "ceiling_contract_redeem_64",
         "floor_redeem_64",
+        "redeem_id_64",
     )
     found = {k: Series() for k in names}
     service_tokens = str(scripts.token_file("redeemers"))
@@ -189,6 +190,7 @@ def redeem_rows(
             ("ceiling_redeem_64", ceiling, scripts.ceiling_redeem(), 64, floor_tokens),
             ("ceiling_contract_redeem_64", ceiling, scripts.redeem(), 64, floor_tokens),
             ("floor_redeem_64", floor, scripts.floor_redeem(), 64, floor_tokens),
+            ("redeem_id_64", service, scripts.redeem("id"), 64, service_tokens),
         ]
         for rep in range(-1 if sizes.warmup_seconds else 0, repeat):
             for name, server, script, clients, token_file in plan:

@@ -111,6 +111,18 @@ end
     )
 
 
+def revalidating(path: str, tag: str) -> str:
+    """GETs of `path` with `If-None-Match: tag`; a 304 counts as ok, anything else bad."""
+    return (
+        COUNTING
+        + f"""
+function good(status, body) return status == 304 end
+wrk.path = {lua_string(path)}
+wrk.headers["If-None-Match"] = {lua_string(tag)}
+"""
+    )
+
+
 def redeem_body(template: dict[str, object]) -> str:
     """A Lua expression: the JSON `template` with a unique idempotency key per request."""
     text = json.dumps(template)

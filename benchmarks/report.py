@@ -57,6 +57,98 @@ def http_rows(found: dict[str, Any]) -> list[Row]:
     return rows
 
 
+# Row 2 (Me by text) before trusted documents, and row 1's uncached page then (issue 20).
+ME_BEFORE = 0.30
+UNCACHED_CATALOG_BEFORE = 0.08
+
+
+def _vs(number: str, label: str, mine: Any, floor: Any, target: float | None) -> Row:
+    ratio = _ratio(mine.median, floor.median)
+    return Row(
+        number,
+        label,
+        f"{mine.median:,.0f}/s",
+        f"{floor.median:,.0f}/s",
+        f"{ratio:.2f}x",
+        f"≥ {target:.2f}x" if target is not None else "explains the rows above",
+        ratio >= target if target is not None else None,
+        mine.notes,
+    )
+
+
+def trusted_rows(found: dict[str, Any]) -> list[Row]:
+    """Rows 1b-1f and 2d-2f (benchmarks/trusted_rows.py)."""
+    if "me_id" not in found or not found["me_id"].samples:
+        return []
+    floor_me, floor_catalog = found["trusted_floor_me"], found["trusted_floor_catalog"]
+    cache_off = "Catalog(first: 20), shared answers off (CATALOG_CACHE_SECONDS=0)"
+    rows = [
+        _vs(
+            "1b",
+            f"{cache_off}, by the client's text",
+            found["uncached_catalog_text"],
+            floor_catalog,
+            5 * UNCACHED_CATALOG_BEFORE,
+        ),
+        _vs("1c", f"{cache_off}, by trusted id", found["uncached_catalog_id"], floor_catalog, 0.5),
+        _vs(
+            "1d",
+            f"{cache_off}, a text no trusted document matches (the ordinary path)",
+            found["uncached_catalog_adhoc"],
+            floor_catalog,
+            None,
+        ),
+        _vs(
+            "1e",
+            "a member's affordable page by trusted id vs the floor's",
+            found["affordable_id"],
+            found["floor_affordable"],
+            0.5,
+        ),
+        _vs(
+            "1f",
+            "a member's affordable page by the client's text vs the floor's",
+            found["affordable_text"],
+            found["floor_affordable"],
+            None,
+        ),
+        _vs("2d", "Me by trusted id", found["me_id"], floor_me, 0.5),
+        _vs(
+            "2e",
+            "Me by a text no trusted document matches (the ordinary path; row 2 before)",
+            found["me_adhoc"],
+            floor_me,
+            ME_BEFORE,
+        ),
+    ]
+    share, bytes_ = found.get("revalidated_share", 0.0), found["me_bytes"]
+    rows.append(
+        Row(
+            "1g",
+            "a repeated catalog GET by id with its ETag (If-None-Match)",
+            f"{found['revalidated'].median:,.0f}/s",
+            "",
+            f"{share:.1%} answered 304",
+            "all 304",
+            share >= 0.999,
+            [],
+        )
+    )
+    rows.append(
+        Row(
+            "2f",
+            "request body bytes of Me: by trusted id vs by text",
+            f"{bytes_['id']} B",
+            f"{bytes_['text']} B",
+            f"{_ratio(bytes_['id'], bytes_['text']):.2f}x",
+            "smaller",
+            bytes_["id"] < bytes_["text"],
+            [],
+        )
+    )
+    return rows
+
+
 def ceiling_row(number: str, label: str, ceiling: Any, floor: Any, *, answering: str = "") -> Row:
     """What strawberry alone over the floor's SQL reaches: the bound of the row above."""
     ratio = _ratio(ceiling.median, floor.median)
@@ -93,6 +185,17 @@ def redeem_rows(found: dict[str, Any]) -> list[Row]:
         )
         if found.get(name) is not None and found[name].samples
     ]
+    by_id = found.get("redeem_id_64")
+    if by_id is not None and by_id.samples:
+        explained.append(
+            _vs(
+                "3h",
+                "redeem at 64 clients by trusted id vs floor at 2",
+                by_id,
+                found["floor_redeem_2"],
+                0.6,
+            )
+        )
     floor_64 = found.get("floor_redeem_64")
     if floor_64 is not None and floor_64.samples:
         ratio = _ratio(floor_64.median, floor)

@@ -81,9 +81,11 @@ def _wait_ready(server: Server) -> None:
 
 
 @contextmanager
-def serving(kind: str, database_url: str, log_dir: Path) -> Iterator[Server]:
+def serving(
+    kind: str, database_url: str, log_dir: Path, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
     """Run the service, the floor or the ceiling (`APPS`) on `database_url` until the block
-    ends."""
+    ends; `settings` are more of its environment (CATALOG_CACHE_SECONDS=0...)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -92,6 +94,7 @@ def serving(kind: str, database_url: str, log_dir: Path) -> Iterator[Server]:
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"{database_url}?{POOL}",
         "FLOOR_DATABASE_URL": database_url,
+        **(settings or {}),
     }
     app = APPS[kind]
     log = log_dir / f"{kind}-{port}.log"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from api.auth import mint_token
+from api.documents import document_id
 from api.settings import DEV_JWT_SECRET
 from benchmarks import load
 from benchmarks.ceiling import REDEEM as CEILING_REDEEM
@@ -31,6 +33,26 @@ def graphql(name: str, variables: dict[str, object] | None = None) -> dict[str, 
     return {"query": operation(name), "variables": variables or {}, "operationName": name}
 
 
+def by_id(name: str, variables: dict[str, object] | None = None) -> dict[str, object]:
+    """The request by trusted id, as a persisted-documents client sends it."""
+    return {
+        "documentId": document_id(operation(name)),
+        "variables": variables or {},
+        "operationName": name,
+    }
+
+
+def adhoc(name: str, variables: dict[str, object] | None = None) -> dict[str, object]:
+    """The client's text with a newline added: no trusted document, the ordinary path."""
+    return {**graphql(name, variables), "query": operation(name) + "\n"}
+
+
+def get_path(body: dict[str, object]) -> str:
+    """`/graphql?...`: a request's parameters as a GET's query string."""
+    params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+    return "/graphql?" + urlencode(params)
+
+
 def member(n: int) -> str:
     return f"M{n:07d}"
 
@@ -41,6 +63,11 @@ def tokens(path: Path, first: int, count: int) -> Path:
         for n in range(first, first + count):
             out.write(mint_token(DEV_JWT_SECRET, role=Role.MEMBER, subject=member(n)) + "\n")
     return path
+
+
+# How a request names its document: its text (a trusted document's exact text), its
+# trusted id, or a text that is no trusted document (the ordinary path).
+FORMS = {"text": graphql, "id": by_id, "adhoc": adhoc}
 
 
 @dataclass(frozen=True)
@@ -71,22 +98,36 @@ class Scripts:
             tokens(path, first, count)
         return path
 
-    def catalog(self) -> Path:
-        body = graphql("Catalog", {"first": CATALOG_FIRST})
-        return self._write("catalog.lua", load.static_post("/graphql", body, {}))
+    def catalog(self, form: str = "text") -> Path:
+        body = FORMS[form]("Catalog", {"first": CATALOG_FIRST})
+        return self._write(f"catalog-{form}.lua", load.static_post("/graphql", body, {}))
+
+    def affordable(self, form: str = "id") -> Path:
+        """A member's own page (`affordable`): no shared answer, a member each request."""
+        variables = {"first": CATALOG_FIRST, "filter": {"affordable": True}}
+        body = load.lua_string(json.dumps(FORMS[form]("Catalog", variables)))
+        return self._write(f"affordable-{form}.lua", load.rotating("/graphql", body))
+
+    def floor_affordable(self) -> Path:
+        path = f"/catalog?first={CATALOG_FIRST}&affordable=1"
+        return self._write("floor-affordable.lua", load.rotating(path, '""', method="GET"))
+
+    def revalidate(self, path: str, tag: str) -> Path:
+        """A repeated GET with the tag of the answer it has: 304s are the good answers."""
+        return self._write("revalidate.lua", load.revalidating(path, tag))
 
     def floor_catalog(self) -> Path:
         return self._write("floor-catalog.lua", load.static_get(f"/catalog?first={CATALOG_FIRST}"))
 
-    def me(self) -> Path:
-        body = load.lua_string(json.dumps(graphql("Me")))
-        return self._write("me.lua", load.rotating("/graphql", body))
+    def me(self, form: str = "text") -> Path:
+        body = load.lua_string(json.dumps(FORMS[form]("Me")))
+        return self._write(f"me-{form}.lua", load.rotating("/graphql", body))
 
     def floor_me(self) -> Path:
         return self._write("floor-me.lua", load.rotating("/me", '""', method="GET"))
 
-    def redeem(self) -> Path:
-        template = graphql(
+    def redeem(self, form: str = "text") -> Path:
+        template = FORMS[form](
             "Redeem",
             {
                 "input": {
@@ -96,7 +137,8 @@ class Scripts:
                 }
             },
         )
-        return self._write("redeem.lua", load.rotating("/graphql", load.redeem_body(template)))
+        body = load.redeem_body(template)
+        return self._write(f"redeem-{form}.lua", load.rotating("/graphql", body))
 
     def floor_redeem(self) -> Path:
         template = {

@@ -10,7 +10,7 @@ warehouse-day never holds more orders than its capacity, however many requests r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -56,10 +56,10 @@ def _window(now: datetime, within: timedelta) -> tuple[date, date]:
 
 
 async def booked_days(
-    warehouses: Sequence[Warehouse], *, now: datetime, within: timedelta
+    warehouse_ids: Sequence[int], *, now: datetime, within: timedelta
 ) -> dict[int, dict[date, int]]:
     """Orders booked per warehouse and day over the promise window (one query)."""
-    booked: dict[int, dict[date, int]] = {w.id: {} for w in warehouses}
+    booked: dict[int, dict[date, int]] = {w: {} for w in warehouse_ids}
     if not booked:
         return booked
     ids = list(booked)
@@ -71,15 +71,15 @@ async def booked_days(
 
 
 async def promised_days(
-    warehouses: Sequence[Warehouse], *, now: datetime, within: timedelta
+    calendars: Mapping[int, calendar.WarehouseCalendar], *, now: datetime, within: timedelta
 ) -> dict[int, date | None]:
-    """The ship day an order placed now would get in each warehouse (None: no room)."""
-    booked = await booked_days(warehouses, now=now, within=within)
-    return _promised(warehouses, booked, now=now, within=within)
+    """The ship day an order placed now would get in each warehouse, by id (None: no room)."""
+    booked = await booked_days(list(calendars), now=now, within=within)
+    return _promised(calendars, booked, now=now, within=within)
 
 
 def _promised(
-    warehouses: Iterable[Warehouse],
+    calendars: Mapping[int, calendar.WarehouseCalendar],
     booked: Mapping[int, Mapping[date, int]],
     *,
     now: datetime,
@@ -87,10 +87,10 @@ def _promised(
 ) -> dict[int, date | None]:
     deadline = calendar.ship_by(now, within=within)
     return {
-        w.id: calendar.first_free_day(
-            calendar_of(w), now=now, deadline=deadline, booked=booked.get(w.id, {})
+        warehouse_id: calendar.first_free_day(
+            days, now=now, deadline=deadline, booked=booked.get(warehouse_id, {})
         )
-        for w in warehouses
+        for warehouse_id, days in calendars.items()
     }
 
 
@@ -112,7 +112,9 @@ async def plan(
         if row["booked_day"] is not None:
             of_warehouse = booked.setdefault(int(row["id"]), {})
             of_warehouse[sql.day(row["booked_day"])] = int(row["booked_orders"])
-    days = _promised([o.warehouse for o in offers], booked, now=now, within=within)
+    days = _promised(
+        {o.warehouse.id: calendar_of(o.warehouse) for o in offers}, booked, now=now, within=within
+    )
     return _ranked(offers, days, now=now, within=within)
 
 

@@ -122,39 +122,42 @@ class ErrorPolicy(SchemaExtension):
         result = self.execution_context.result
         errors: list[GraphQLError] | None = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [self._process(error) for error in errors]
+            result.errors = [coded_error(error) for error in errors]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result a subscription streams is sent with the same treatment."""
         errors: list[GraphQLError] | None = getattr(result, "errors", None)
         if errors:
-            result.errors = [self._process(error, streaming=True) for error in errors]
+            result.errors = [coded_error(error, streaming=True) for error in errors]
         yield
 
-    def _process(self, error: GraphQLError, *, streaming: bool = False) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, domain.DomainError):
-            return _relocated(error, original.message, {"code": original.code})
-        if original is None or (isinstance(original, GraphQLError) and not _completion(error)):
-            return _coded(error)
-        if error.path is None and not streaming:
-            return _coded(error)  # a request-level error (variable coercion): for the client
-        if database_unavailable(original):
-            log.warning(
-                "database unavailable at %s: %s",
-                ".".join(str(p) for p in error.path or []),
-                type(original).__name__,
-            )
-            return _relocated(error, UNAVAILABLE_MESSAGE, {"code": SERVICE_UNAVAILABLE})
-        error_id = uuid.uuid4().hex
-        log.error(
-            "unexpected error %s at %s",
-            error_id,
+
+def coded_error(error: GraphQLError, *, streaming: bool = False) -> GraphQLError:
+    """What the client sees of `error`: a domain code, a request refusal's code, or the
+    mask of an unexpected error (logged with its id)."""
+    original = error.original_error
+    if isinstance(original, domain.DomainError):
+        return _relocated(error, original.message, {"code": original.code})
+    if original is None or (isinstance(original, GraphQLError) and not _completion(error)):
+        return _coded(error)
+    if error.path is None and not streaming:
+        return _coded(error)  # a request-level error (variable coercion): for the client
+    if database_unavailable(original):
+        log.warning(
+            "database unavailable at %s: %s",
             ".".join(str(p) for p in error.path or []),
-            exc_info=(type(original), original, original.__traceback__),
+            type(original).__name__,
         )
-        extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
-        return _relocated(error, f"Internal error (id {error_id}).", extensions)
+        return _relocated(error, UNAVAILABLE_MESSAGE, {"code": SERVICE_UNAVAILABLE})
+    error_id = uuid.uuid4().hex
+    log.error(
+        "unexpected error %s at %s",
+        error_id,
+        ".".join(str(p) for p in error.path or []),
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
+    return _relocated(error, f"Internal error (id {error_id}).", extensions)
 
 
 def _completion(error: GraphQLError) -> bool:

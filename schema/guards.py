@@ -23,7 +23,7 @@ class RefuseNulBytes(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        if _holds_nul(context.variables) or _literal_holds_nul(
+        if holds_nul(context.variables) or _literal_holds_nul(
             context.query, context.graphql_document
         ):
             error = client_error("Text must not contain NUL characters.", "INVALID_INPUT")
@@ -33,7 +33,7 @@ class RefuseNulBytes(SchemaExtension):
         yield
 
 
-def _holds_nul(value: object) -> bool:
+def holds_nul(value: object) -> bool:
     """Whether a NUL is in any string of the variables (walked without recursion: JSON may
     nest as deep as the parser allowed)."""
     pending = [value]

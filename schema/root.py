@@ -9,7 +9,14 @@ from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -149,6 +156,11 @@ class Limits:
 class Schema(strawberry.Schema):
     """Logs nothing itself: `ErrorPolicy` logs unexpected errors once, with their id."""
 
+    # What every request's document is held to (set by `build_schema`): the lean path of
+    # trusted documents (schema/prepared.py) applies the same once, when they load.
+    limits: Limits = Limits()
+    document_rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules)
+
     async def execute(
         self,
         query: str | None,
@@ -198,7 +210,7 @@ def build_schema(limits: Limits | None = None) -> Schema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -206,3 +218,10 @@ def build_schema(limits: Limits | None = None) -> Schema:
         config=StrawberryConfig(disable_field_suggestions=not limits.introspection),
         execution_context_class=CollectedOnceExecutionContext,
     )
+    schema.limits = limits
+    schema.document_rules = (
+        *specified_rules,
+        *rules,
+        *([] if limits.introspection else [NoSchemaIntrospectionCustomRule]),
+    )
+    return schema

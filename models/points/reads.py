@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from models import sql
 from models.actors import Actor
@@ -44,15 +45,21 @@ async def member_with_totals(external_id: str) -> tuple[Member, Totals] | None:
 
     The member app asks for `me { points }` on every screen: one round trip instead of two.
     """
+    found = await member_row_with_totals(external_id)
+    return None if found is None else (sql.model(Member, found[0]), found[1])
+
+
+async def member_row_with_totals(external_id: str) -> tuple[dict[str, Any], Totals] | None:
+    """`member_with_totals` as the member's row (its columns as the driver gives them)."""
     row = await sql.fetch_one(MEMBER_WITH_TOTALS, external_id)
     if row is None:
         return None
-    return sql.model(Member, row), Totals(int(row["points_balance"]), int(row["points_held"]))
+    return row, Totals(int(row["points_balance"]), int(row["points_held"]))
 
 
 async def available_points(*, external_id: str) -> int:
     """What a member can spend now (zero for a member not known yet)."""
-    found = await member_with_totals(external_id)
+    found = await member_row_with_totals(external_id)
     return 0 if found is None else found[1].available
 
 

@@ -63,7 +63,7 @@ class CatalogQueries:
             after=after,
             affordable_for=member,
         )
-        return connection(page, GiftType.from_row, after=after)
+        return connection(page, GiftType.from_listed, after=after)
 
     @strawberry.field(
         description="One gift by SKU; inactive gifts only for admins.",

@@ -86,11 +86,30 @@ class GiftType(relay.Node):
     limit_per_member: int | None
     active: bool
     category_id: strawberry.Private[int]
-    preloaded_category: strawberry.Private[Category | None] = None
+    preloaded_category: strawberry.Private[CategoryType | None] = None
+
+    @classmethod
+    def from_listed(cls, row: reads.ListedGift) -> GiftType:
+        return cls(
+            id=row.id,
+            sku=row.sku,
+            name=row.name,
+            description=row.description,
+            image_url=row.image_url,
+            points_price=row.points_price,
+            cash_price=money(row.cash_price, row.currency),
+            limit_per_member=row.limit_per_member,
+            active=row.active,
+            category_id=row.category_id,
+            preloaded_category=CategoryType(
+                id=row.category_id, slug=row.category_slug, name=row.category_name
+            ),
+        )
 
     @classmethod
     def from_row(cls, row: Gift) -> GiftType:
-        category = row.category if isinstance(row.category, Category) else None
+        loaded = row.category if isinstance(row.category, Category) else None
+        category = CategoryType.from_row(loaded) if loaded is not None else None
         return cls(
             id=row.id,
             sku=row.sku,
@@ -107,9 +126,9 @@ class GiftType(relay.Node):
 
     @strawberry.field
     async def category(self, info: Info) -> CategoryType:
-        row = self.preloaded_category
-        if row is None:
-            row = await info.context.loaders.of(reads.categories_by_ids).load(self.category_id)
+        if self.preloaded_category is not None:
+            return self.preloaded_category
+        row = await info.context.loaders.of(reads.categories_by_ids).load(self.category_id)
         assert row is not None
         return CategoryType.from_row(row)
 

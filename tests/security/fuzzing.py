@@ -31,12 +31,14 @@ from graphql import ArgumentNode, IntValueNode, ObjectFieldNode, StringValueNode
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
+from api.documents import BAD_ID, HASH_MISMATCH, NOT_FOUND, NOT_TRUSTED
 from schema.errors import BAD_USER_INPUT, PARSE_FAILED, VALIDATION_FAILED, ErrorCode
 from tests.security.world import MEMBER_A, MEMBER_B, W1, W2, World
 
 KNOWN_CODES = frozenset(
     {code.value for code in ErrorCode}
     | {"UNAUTHENTICATED", "FORBIDDEN", PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT}
+    | {NOT_FOUND, NOT_TRUSTED, HASH_MISMATCH, BAD_ID}
 )
 
 
@@ -154,6 +156,21 @@ class Findings:
         self.tried.add(label)
         for kind, detail in problems(response):
             self.examples.setdefault(f"{label}: {kind}", f"{detail}\n{document}")
+
+    def refused(self, label: str, document: str, response: httpx.Response, code: str) -> None:
+        """A failure unless the answer refused the document with `code`."""
+        try:
+            codes = [(e.get("extensions") or {}).get("code") for e in response.json()["errors"]]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            codes = []
+        if codes != [code] and response.status_code < 500:
+            self.examples.setdefault(f"{label}: not refused with {code}", document)
+
+    def merge(self, other: Findings) -> None:
+        self.sent += other.sent
+        self.tried |= other.tried
+        for kind, example in other.examples.items():
+            self.examples.setdefault(kind, example)
 
     def report(self) -> str:
         return "\n\n".join(f"{kind}\n{doc[:800]}" for kind, doc in sorted(self.examples.items()))
