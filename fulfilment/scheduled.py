@@ -91,7 +91,7 @@ async def _alert_batch(
             return 0, [], set()
         orders = {
             o.id: o
-            for o in await Order.select_for_update(skip_locked=True)
+            for o in await Order.select_for_update(skip_locked=True, no_key=True)
             .filter(id__in=wanted)
             .order_by("id")
         }

@@ -41,7 +41,7 @@ async def record(
     if found is None:
         raise missing
     async with in_transaction():
-        order = await Order.select_for_update().get(id=found.order_id)
+        order = await Order.select_for_update(no_key=True).get(id=found.order_id)
         if actor is not None and not await lifecycle.may_act_on(actor, order):
             raise missing
         shipment = await Shipment.select_for_update().get(id=found.id)

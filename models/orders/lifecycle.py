@@ -31,7 +31,10 @@ async def locked_order(*, number: str, actor: Actor) -> Order:
     """The order, row-locked, if the actor may act on it; NotFound otherwise."""
     order = None
     if validation.fits(Order, "number", number):
-        order = await Order.filter(number=number).select_for_update().first()
+        # NO KEY UPDATE, as for every lock of an order: a transaction holding the member's
+        # account (a compensation batch) may still write a row naming the order, which a
+        # full FOR UPDATE would make wait for us while we wait for that account.
+        order = await Order.filter(number=number).select_for_update(no_key=True).first()
     if order is None or not await may_act_on(actor, order):
         raise NotFound(f"no order {number!r}", field="order_number")
     return order

@@ -69,7 +69,7 @@ async def _cancel_one(order_id: int, *, now: datetime, planner: ShipPlanner) -> 
     """Cancel one unpaid order unless another worker holds it or it was paid meanwhile."""
     async with in_transaction():
         order = (
-            await Order.select_for_update(skip_locked=True)
+            await Order.select_for_update(skip_locked=True, no_key=True)
             .filter(id=order_id, status=OrderStatus.AWAITING_PAYMENT)
             .first()
         )

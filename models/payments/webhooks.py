@@ -56,7 +56,7 @@ async def apply_event(
     if payment is None:
         return Applied("unknown_payment")
     async with in_transaction():
-        order = await Order.filter(id=payment.order_id).select_for_update().get()
+        order = await Order.filter(id=payment.order_id).select_for_update(no_key=True).get()
         if not await _first_delivery(event_id, event_type):
             return Applied("duplicate", order.number)
         payment = await Payment.filter(id=payment.id).select_for_update().get()
