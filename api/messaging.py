@@ -2,7 +2,10 @@
 when a push platform is configured, and their metrics.
 
 The loops (`models.notifications.scheduled.DeliveryLoop`, `PushLoop`) run beside the
-worker's passes; each pass also reads the queue's depth and age for /metrics.
+worker's passes; each pass also reads the queue's depth and age for /metrics. On
+PostgreSQL the worker listens for the notice every message's writer sends at commit (a
+member's inbox changed) and starts a round at once; without it (SQLite) a loop with nothing
+to do looks again after a moment.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import datetime
 
 from prometheus_client import Counter, Gauge
 
+from api.db import is_postgres
 from api.settings import Settings
 from api.wiring import (
     delivery_policy_of,
@@ -21,6 +25,8 @@ from api.wiring import (
     router_policy_of,
     sms_centre_of,
 )
+from models.events import LOCAL, NOTIFICATIONS
+from models.events.listener import NotificationListener
 from models.notifications import reads
 from models.notifications.ports import PushPlatform, SmsCentre
 from models.notifications.scheduled import DeliveryLoop, LoopCounts, PushLoop
@@ -68,11 +74,28 @@ class Messaging:
         self._seen = LoopCounts()
         self._pushed = LoopCounts()
         self._tasks: list[asyncio.Task[None]] = []
+        self._database_url = settings.database_url
 
     def start(self, stop: asyncio.Event) -> None:
         self._tasks.append(asyncio.create_task(self.loop.run(stop), name="pointsmall-delivery"))
         if self.push is not None:
             self._tasks.append(asyncio.create_task(self.push.run(stop), name="pointsmall-push"))
+        if is_postgres(self._database_url):
+            LOCAL.watch(NOTIFICATIONS, self._written)
+            self._tasks.append(asyncio.create_task(self._listen(stop), name="pointsmall-told"))
+
+    def _written(self, channel: str, payload: str) -> None:
+        self.loop.nudge()
+        if self.push is not None:
+            self.push.nudge()
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        listener = NotificationListener(self._database_url, channels=(NOTIFICATIONS,))
+        await listener.start()
+        try:
+            await stop.wait()
+        finally:
+            await listener.stop()
 
     async def wait(self) -> None:
         """Until the loops stopped (each closes its edge; a loop never started is closed

@@ -137,10 +137,24 @@ def _running(command: list[str], env: dict[str, str], log: Path) -> Iterator[Pro
             process.wait()
 
 
+@dataclass
+class SmsCentre:
+    port: int
+    log: Path
+
+    def wait_bound(self, timeout: float = 120.0) -> None:
+        """Until a worker has bound (it delivers from then on)."""
+        deadline = time.monotonic() + timeout
+        while "bound" not in self.log.read_text().splitlines():
+            if time.monotonic() > deadline:
+                raise RuntimeError("no worker bound to the SMS centre")
+            time.sleep(0.1)
+
+
 @contextmanager
-def sms_centre(log_dir: Path, out: Path) -> Iterator[int]:
-    """The local SMS centre in its own process, pinned to core 1; yields its port. When the
-    block ends it is stopped and has written what it received to `out`."""
+def sms_centre(log_dir: Path, out: Path) -> Iterator[SmsCentre]:
+    """The local SMS centre in its own process, pinned to core 1. When the block ends it is
+    stopped and has written what it received to `out`."""
     port = _free_port()
     command = [*pinned(SMS_CENTRE_CORE), sys.executable, "-m", "benchmarks.sms_centre"]
     command += ["--port", str(port), "--out", str(out)]
@@ -152,7 +166,7 @@ def sms_centre(log_dir: Path, out: Path) -> Iterator[int]:
             if "SMS centre on" in centre.log.read_text():
                 break
             time.sleep(0.1)
-        yield port
+        yield SmsCentre(port, centre.log)
 
 
 @contextmanager

@@ -2,9 +2,9 @@
 its own, for the delivery rows.
 
 It is the tests' SMS centre (`tests/fakes/smsc.py`: real SMPP over TCP, a receipt for every
-part), binding any system id. On SIGTERM it writes what it received to FILE as JSON: the
-count, the first and last arrival (Unix seconds) and, by the centre's message id, when each
-message arrived, then exits.
+part), binding any system id; it prints `bound` once a worker has bound. On SIGTERM it
+writes what it received to FILE as JSON: the count, the first and last arrival (Unix
+seconds) and, by the centre's message id, when each message arrived, then exits.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ async def serve(port: int, out: Path) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     await smsc.start()
     print(f"SMS centre on 127.0.0.1:{smsc.port}", flush=True)
+    while not smsc.bound and not stop.is_set():
+        await asyncio.sleep(0.05)
+    print("bound", flush=True)  # a worker is delivering: the rows may start their clocks
     await stop.wait()
     await smsc.stop()
     times = sorted(arrived.values())

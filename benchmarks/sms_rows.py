@@ -70,7 +70,7 @@ def throughput(sizes: Sizes, logs: Path, repeat: int) -> list[dict[str, Any]]:
             sms_data.seed_backlog(url, members=members, messages=sizes.sms_backlog, now=now)
         )
         out = logs / f"sms-centre-{uuid.uuid4().hex[:8]}.json"
-        with sms_centre(logs, out) as port, worker(url, port, logs):
+        with sms_centre(logs, out) as centre, worker(url, centre.port, logs):
             seconds = asyncio.run(_drained(url, timeout=600))
         got = json.loads(out.read_text())
         asyncio.run(dataset.drop(SMS_DB))
@@ -158,8 +158,9 @@ def latency(url: str, sizes: Sizes, scripts: Scripts, logs: Path) -> dict[str, A
     set_aside = asyncio.run(sms_data.set_aside_waiting(url))
     out = logs / f"sms-centre-{uuid.uuid4().hex[:8]}.json"
     tokens = str(scripts.token_file("redeemers"))
-    with sms_centre(logs, out) as port, worker(url, port, logs, core=None):
+    with sms_centre(logs, out) as centre, worker(url, centre.port, logs, core=None):
         with serving("service", url, logs) as service:
+            centre.wait_bound()
             since = datetime.now(UTC)
             args = (tokens, "0", f"latency-{uuid.uuid4().hex[:8]}")
             outcome = load.run(

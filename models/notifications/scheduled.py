@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -68,6 +68,36 @@ class LoopCounts:
     texts: int = 0
 
 
+class Rests:
+    """A loop's pauses: after a round that found nothing to do it waits `idle` seconds, or
+    less when nudged (a change wrote a message) or stopped. A nudge during a round is kept,
+    so the message it tells of is never left for the next pause to end."""
+
+    def __init__(self, idle: float) -> None:
+        self.idle = idle
+        self._wake = asyncio.Event()
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def rounds(self, stop: asyncio.Event, round_: Callable[[], Awaitable[Recorded]]) -> None:
+        """Run `round_` until `stop` is set, pausing after each that did nothing."""
+        waker = asyncio.create_task(self._wake_on(stop))
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                done = await round_()
+                if done.accepted + done.retried + done.failed == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.idle)
+        finally:
+            waker.cancel()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+
 @dataclass
 class DeliveryLoop:
     """Delivers the outbox through `centre` until `stop` is set."""
@@ -78,17 +108,21 @@ class DeliveryLoop:
     clock: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
     idle: float = 0.25  # seconds between rounds that found nothing due
     counts: LoopCounts = field(default_factory=LoopCounts)
+    rests: Rests = field(init=False)
     _receipts: list[Receipt] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rests = Rests(self.idle)
+
+    def nudge(self) -> None:
+        """A change wrote a message: the next round starts now, not after `idle`."""
+        self.rests.nudge()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.centre.start(receipts=self._receipt, inbound=self._text)
         flusher = asyncio.create_task(self._flush_receipts(stop), name="pointsmall-receipts")
         try:
-            while not stop.is_set():
-                done = await self._round()
-                if done.accepted + done.retried + done.failed == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.idle)
+            await self.rests.rounds(stop, self._round)
         finally:
             await self.centre.stop()
             flusher.cancel()
@@ -161,14 +195,18 @@ class PushLoop:
     clock: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
     idle: float = 0.25
     counts: LoopCounts = field(default_factory=LoopCounts)
+    rests: Rests = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rests = Rests(self.idle)
+
+    def nudge(self) -> None:
+        """A change wrote a message: the next round starts now, not after `idle`."""
+        self.rests.nudge()
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
-            while not stop.is_set():
-                done = await self._round()
-                if done.accepted + done.retried + done.failed == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.idle)
+            await self.rests.rounds(stop, self._round)
         finally:
             await self.platform.close()
 
