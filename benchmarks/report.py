@@ -346,10 +346,11 @@ def latency_row(found: dict[str, Any], row3_rate: float | None) -> Row:
         "commit-to-submit seconds of order confirmations under row 3's load, the worker delivering",
         f"p95 {found['p95']:.2f} s (p50 {found['p50']:.2f} s, max {found['max']:.2f} s)",
         "",
-        f"{found['messages']:,} messages at {found['orders_per_second']:,.0f} orders/s{against}",
+        f"{found['messages']:,} messages at {found['orders_per_second']:,.0f} orders/s{against}; "
+        f"p95 from the request's start {found['p95_from_placing']:.2f} s",
         "p95 < 2 s",
         found["p95"] < 2.0 and arrived and found["messages"] > 0,
-        [] if arrived else [f"{found['missing']} confirmations never reached the SMS centre"],
+        [] if arrived else [f"{found['missing']} confirmations not at the SMS centre or unheard"],
     )
 
 
