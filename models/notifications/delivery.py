@@ -307,18 +307,13 @@ async def reconcile(*, now: datetime) -> int:
 
 
 async def deliver_once(centre: SmsCentre, *, now: datetime, policy: DeliveryPolicy) -> Recorded:
-    """One round: claim due messages, send them, record what came of them.
-
-    The claim's statements, and the record's on PostgreSQL (one), are each atomic alone: run
-    outside a transaction they spare a round its BEGIN and COMMIT, and the claim holds its
-    row locks only while it runs."""
-    batch = await claim(now=now, policy=policy)
+    """One round: claim due messages, send them, record what came of them."""
+    async with in_transaction():
+        batch = await claim(now=now, policy=policy)
     if not batch:
         return Recorded()
     texts = await words(batch, timezone=policy.quiet.timezone)
     outgoing = [OutgoingSms(str(c.id), c.to, texts[c.id]) for c in batch]
     results = await centre.send(outgoing)
-    if sql.on_postgres():
-        return await record(batch, results, now=now, retries=policy.retries)
-    async with in_transaction():  # a statement a message: one commit for them all
+    async with in_transaction():
         return await record(batch, results, now=now, retries=policy.retries)
