@@ -37,7 +37,8 @@ persisted-documents: $(STAMP)
 
 # The service and its worker (alerts, expiry, the outbox's SMS). Messages go to `make
 # sms-demo`'s SMS centre when it is running (start it first), else to the worker's log; the
-# app's inbox shows them either way.
+# app's inbox shows them either way. No quiet hours unless QUIET_HOURS is set: a newcomer
+# trying the demo at night sees the confirmation of a redemption at once.
 DEMO_SMSC := smpp://pointsmall:demo@127.0.0.1:2775?source=10658888
 run: $(STAMP)
 	$(BIN)/pointsmall migrate
@@ -47,6 +48,8 @@ run: $(STAMP)
 	  sys.exit(socket.socket().connect_ex(('127.0.0.1', 2775)))" 2>/dev/null; then \
 	  export SMSC_URL='$(DEMO_SMSC)'; echo "SMS: the demo SMS centre at 127.0.0.1:2775"; \
 	else echo "SMS: $${SMSC_URL:-none configured: messages go to the worker's log}"; fi; \
+	export QUIET_HOURS=$${QUIET_HOURS:-00:00-00:00}; \
+	echo "Quiet hours: $$QUIET_HOURS (the demo sends at any hour; QUIET_HOURS=22:00-08:00 holds optional messages at night)"; \
 	$(BIN)/pointsmall worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/pointsmall serve --host $(HOST) --port $(PORT) --banner

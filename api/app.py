@@ -42,7 +42,8 @@ log = logging.getLogger("pointsmall.app")
 def log_secrets(settings: Settings) -> list[str]:
     """The configured values no log line may show."""
     values = [settings.jwt_secret, settings.stripe_api_key, settings.stripe_webhook_secret]
-    return [*values, settings.metrics_token or "", *settings.carrier_secrets.values()]
+    values += [settings.metrics_token or "", settings.push_webhook_secret]
+    return [*values, *settings.carrier_secrets.values()]
 
 
 def build_services(settings: Settings, gateway: StripeGateway) -> Services:

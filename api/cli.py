@@ -237,6 +237,8 @@ def _instant(text: str) -> datetime:
 def worker(once: bool, at: str | None, metrics_port: int) -> None:
     """Run every domain's periodic jobs: alerts, compensations, point expiry, unpaid orders,
     missed refunds (SIGTERM stops)."""
+    from api.app import log_secrets
+    from api.logs import configure_logging
     from api.worker import run_forever, run_once
 
     settings = load_settings()
@@ -244,6 +246,8 @@ def worker(once: bool, at: str | None, metrics_port: int) -> None:
         settings.check()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+    # The worker's lines (passes, SMS without a centre, alerts) as the API's: JSON, redacted.
+    configure_logging(settings.log_level, secrets=log_secrets(settings))
     if at and not once:
         raise click.BadParameter("--now needs --once", param_hint="--now")
     if once:

@@ -30,6 +30,7 @@ PATTERNS = [
     re.compile(r"\b(?:pi|seti)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"),  # client secrets
     re.compile(r"\bv1=[0-9a-f]{16,}"),  # a Stripe-Signature
     re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])"),  # a mainland mobile number
+    re.compile(r"(?<![0-9A-Za-z])\+[1-9][0-9]{7,14}(?![0-9])"),  # any number in E.164
 ]
 
 

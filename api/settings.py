@@ -15,6 +15,7 @@ from starlette.datastructures import CommaSeparatedStrings
 DEV_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_pointsmall_development"
 DEV_STRIPE_API_KEY = "sk_test_pointsmall_development"
+DEV_PUSH_WEBHOOK_SECRET = "pointsmall-push-development-secret"
 DEFAULT_SQLITE_URL = "sqlite://data/pointsmall.sqlite3"
 QUIET_HOURS = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
 
@@ -60,6 +61,9 @@ class Settings:
     # any: every document runs (GraphiQL, ad-hoc queries); trusted: only the manifest's.
     graphql_documents: str = "any"
     graphql_manifest: str | None = None  # the trusted documents' manifest (None: the bundled)
+    push_webhook_url: str | None = None  # unset: nothing is pushed
+    push_webhook_secret: str = DEV_PUSH_WEBHOOK_SECRET
+    push_timeout_seconds: float = 5.0
 
     @property
     def production(self) -> bool:
@@ -77,6 +81,8 @@ class Settings:
             problems.append("GRAPHQL_DOCUMENTS must be any or trusted")
         if self.smsc_url and not self.smsc_url.startswith("smpp://"):
             problems.append("SMSC_URL must be smpp://system_id:password@host:port")
+        if self.push_webhook_url and not self.push_webhook_url.startswith(("http://", "https://")):
+            problems.append("PUSH_WEBHOOK_URL must be an http:// or https:// URL")
         if self.production:
             problems += self._production_problems()
         if problems:
@@ -95,6 +101,8 @@ class Settings:
             problems.append("STRIPE_WEBHOOK_SECRET is the development secret")
         if self.stripe_api_key == DEV_STRIPE_API_KEY:
             problems.append("STRIPE_API_KEY is the development key")
+        if self.push_webhook_url and self.push_webhook_secret == DEV_PUSH_WEBHOOK_SECRET:
+            problems.append("PUSH_WEBHOOK_SECRET is the development secret")
         return problems
 
 
@@ -158,4 +166,7 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         sms_replies_per_hour=config("SMS_REPLIES_PER_HOUR", cast=int, default=5),
         graphql_documents=config("GRAPHQL_DOCUMENTS", default="any").strip().lower(),
         graphql_manifest=config("GRAPHQL_MANIFEST", default=None) or None,
+        push_webhook_url=config("PUSH_WEBHOOK_URL", default=None) or None,
+        push_webhook_secret=config("PUSH_WEBHOOK_SECRET", default=DEV_PUSH_WEBHOOK_SECRET),
+        push_timeout_seconds=config("PUSH_TIMEOUT_SECONDS", cast=float, default=5.0),
     )

@@ -15,7 +15,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from api.settings import Settings
 from fulfilment.planning import Planner
 from models.notifications.delivery import DeliveryPolicy
-from models.notifications.ports import LogSmsCentre, SmsCentre
+from models.notifications.ports import LogSmsCentre, PushPlatform, SmsCentre
+from models.notifications.push import PushPolicy
+from models.notifications.push_webhook import WebhookConfig, WebhookPush
 from models.notifications.router import RouterPolicy
 from models.notifications.rules import QuietHours
 from models.notifications.smpp import SmppCentre, SmppConfig
@@ -43,6 +45,23 @@ def quiet_hours_of(settings: Settings) -> QuietHours:
 
 def delivery_policy_of(settings: Settings) -> DeliveryPolicy:
     return DeliveryPolicy(quiet=quiet_hours_of(settings))
+
+
+def push_policy_of(settings: Settings) -> PushPolicy:
+    return PushPolicy(quiet=quiet_hours_of(settings))
+
+
+def push_platform_of(settings: Settings) -> PushPlatform | None:
+    """The operator's push platform (PUSH_WEBHOOK_URL), or None: then nothing is pushed."""
+    if settings.push_webhook_url is None:
+        return None
+    return WebhookPush(
+        WebhookConfig(
+            url=settings.push_webhook_url,
+            secret=settings.push_webhook_secret,
+            timeout_seconds=settings.push_timeout_seconds,
+        )
+    )
 
 
 def router_policy_of(settings: Settings) -> RouterPolicy:

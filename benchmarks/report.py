@@ -1,4 +1,4 @@
-"""The table: medians, ratios and targets of rows 1-7, printed and written as JSON/Markdown."""
+"""The table: medians, ratios and targets of rows 1-10, printed and written as JSON/Markdown."""
 
 from __future__ import annotations
 
@@ -302,6 +302,55 @@ def memory_row(found: dict[str, Any]) -> Row:
         "≤ 250 MB, flat",
         end <= 250 and flat,
         [f"{found['bad']} bad answers"] if found["bad"] else [],
+    )
+
+
+def delivery_row(runs: list[dict[str, Any]]) -> Row:
+    rate = _median([r["rate"] for r in runs])
+    backlog = runs[0]["backlog"] if runs else 0
+    whole = all(r["received"] == r["backlog"] for r in runs)
+    drained = _median([r["drained_seconds"] for r in runs])
+    return Row(
+        "8",
+        f"SMS delivery: a {backlog:,}-message backlog drains to the SMS centre (its own process)",
+        f"{rate:,.0f} messages/s",
+        "",
+        f"all {backlog:,} arrived; drained {drained:.0f} s after the worker started",
+        "≥ 1,000 messages/s",
+        rate >= 1_000 and whole,
+        [] if whole else [f"messages missing: {[r['received'] for r in runs]}"],
+    )
+
+
+def claim_row(found: dict[str, Any]) -> Row:
+    few, many = (k for k in found if k != "batch")
+    at_few, at_many = _median(found[few]["ms"]), _median(found[many]["ms"])
+    ratio = _ratio(at_many, at_few)
+    return Row(
+        "9",
+        f"SMS claim of {found['batch']} messages: {int(many):,} waiting vs {int(few):,}",
+        f"{at_many:.1f} ms",
+        f"{at_few:.1f} ms",
+        f"{ratio:.2f}x",
+        "≤ 1.5x",
+        ratio <= 1.5,
+        [],
+    )
+
+
+def latency_row(found: dict[str, Any], row3_rate: float | None) -> Row:
+    against = f"; row 3: {row3_rate:,.0f} orders/s" if row3_rate else ""
+    arrived = found["missing"] == 0
+    return Row(
+        "10",
+        "commit-to-submit seconds of order confirmations under row 3's load, the worker delivering",
+        f"p95 {found['p95']:.2f} s (p50 {found['p50']:.2f} s, max {found['max']:.2f} s)",
+        "",
+        f"{found['messages']:,} messages at {found['orders_per_second']:,.0f} orders/s{against}; "
+        f"p95 from the request's start {found['p95_from_placing']:.2f} s",
+        "p95 < 2 s",
+        found["p95"] < 2.0 and arrived and found["messages"] > 0,
+        [] if arrived else [f"{found['missing']} confirmations not at the SMS centre or unheard"],
     )
 
 

@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import dataset, http_rows, inproc_rows, load, report, trusted_rows
+from benchmarks import dataset, http_rows, inproc_rows, load, report, sms_rows, trusted_rows
 from benchmarks.sizes import FULL, SMOKE, Sizes
 from benchmarks.workloads import Scripts
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7)
-WRK_ROWS = {1, 2, 3, 7}
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+WRK_ROWS = {1, 2, 3, 7, 10}
 
 
 def arguments() -> argparse.Namespace:
@@ -78,6 +78,9 @@ def measure(rows: set[int], sizes: Sizes, repeat: int, reuse: bool) -> dict[str,
             (7, lambda: {"memory": http_rows.memory_row(url, sizes, scripts, logs)}),
             (5, lambda: {"sweeper": sweep(sizes, now, repeat)}),
             (6, lambda: {"import": asyncio.run(inproc_rows.importer(sizes, repeat))}),
+            (10, lambda: {"latency": sms_rows.latency(url, sizes, scripts, logs)}),
+            (8, lambda: {"delivery": sms_rows.throughput(sizes, logs, repeat)}),
+            (9, lambda: {"claim": sms_rows.claim_cost(sizes, repeat)}),
         ]
         for row, step in steps:
             if row in rows or (row == 1 and 2 in rows):
@@ -138,9 +141,16 @@ def build_rows(found: dict[str, Any], sizes: Sizes) -> list[report.Row]:
         rows.append(report.import_row(found["import"]))
     if "memory" in found:
         rows.append(report.memory_row(found["memory"]))
+    if "delivery" in found:
+        rows.append(report.delivery_row(found["delivery"]))
+    if "claim" in found:
+        rows.append(report.claim_row(found["claim"]))
+    if "latency" in found:
+        row3 = found["redeem_64"].median if "redeem_64" in found else None
+        rows.append(report.latency_row(found["latency"], row3))
     for row, error in found["errors"].items():
         rows.append(report.Row(row, "not measured", error, "", "", "", None, [error]))
-    return sorted(rows, key=lambda r: r.number)
+    return sorted(rows, key=lambda r: (int("".join(c for c in r.number if c.isdigit())), r.number))
 
 
 def raw(found: dict[str, Any]) -> dict[str, Any]:

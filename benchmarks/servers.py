@@ -18,6 +18,7 @@ from benchmarks.sizes import SERVER
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_CORE = "0"
+SMS_CENTRE_CORE = "1"  # the edge's process: where the load generator runs for the other rows
 POOL = "minsize=4&maxsize=20"
 SERVICE_APP = "api.asgi:app"
 FLOOR_APP = "benchmarks.floor:app"
@@ -113,6 +114,82 @@ def serving(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass
+class Process:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def _running(command: list[str], env: dict[str, str], log: Path) -> Iterator[Process]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield Process(process, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class SmsCentre:
+    port: int
+    log: Path
+
+    def wait_bound(self, timeout: float = 120.0) -> None:
+        """Until a worker has bound (it delivers from then on)."""
+        deadline = time.monotonic() + timeout
+        while "bound" not in self.log.read_text().splitlines():
+            if time.monotonic() > deadline:
+                raise RuntimeError("no worker bound to the SMS centre")
+            time.sleep(0.1)
+
+
+@contextmanager
+def sms_centre(log_dir: Path, out: Path) -> Iterator[SmsCentre]:
+    """The local SMS centre in its own process, pinned to core 1. When the block ends it is
+    stopped and has written what it received to `out`."""
+    port = _free_port()
+    command = [*pinned(SMS_CENTRE_CORE), sys.executable, "-m", "benchmarks.sms_centre"]
+    command += ["--port", str(port), "--out", str(out)]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    with _running(command, env, log_dir / f"sms-centre-{port}.log") as centre:
+        for _ in range(300):
+            if centre.process.poll() is not None:
+                raise RuntimeError(f"SMS centre exited:\n{centre.log.read_text()[-3000:]}")
+            if "SMS centre on" in centre.log.read_text():
+                break
+            time.sleep(0.1)
+        yield SmsCentre(port, centre.log)
+
+
+@contextmanager
+def worker(
+    database_url: str, smsc_port: int, log_dir: Path, *, core: str | None = SERVER_CORE
+) -> Iterator[Process]:
+    """`pointsmall worker` as production runs it, pinned to `core` (None: where the system
+    puts it), delivering to the SMS centre on `smsc_port` (no quiet hours: the rows measure
+    at any hour)."""
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "APP_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"{database_url}?{POOL}",
+        "SMSC_URL": f"smpp://pointsmall:bench@127.0.0.1:{smsc_port}?source=10658888",
+        "QUIET_HOURS": "00:00-00:00",
+        "SWEEP_INTERVAL_SECONDS": "3600",
+    }
+    where = pinned(core) if core is not None else []
+    command = [*where, sys.executable, "-c", "from api.cli import main; main()"]
+    with _running([*command, "worker"], env, log_dir / f"worker-{smsc_port}.log") as process:
+        yield process
 
 
 def rss_mb(pid: int) -> float:

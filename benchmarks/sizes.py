@@ -22,6 +22,8 @@ class Sizes:
     seconds: int  # length of one wrk measurement
     warmup_seconds: int
     tokens: int  # distinct members the load generator rotates through
+    sms_backlog: int  # messages due when the worker starts (row 8)
+    claim_waiting: tuple[int, int]  # messages waiting, few and very many (row 9)
     counted_sizes: tuple[int, int] = (10, 100)
 
     @property
@@ -41,6 +43,8 @@ FULL = Sizes(
     seconds=10,
     warmup_seconds=3,
     tokens=20_000,
+    sms_backlog=100_000,
+    claim_waiting=(10_000, 1_000_000),
 )
 
 SMOKE = Sizes(
@@ -55,4 +59,6 @@ SMOKE = Sizes(
     seconds=2,
     warmup_seconds=0,
     tokens=1_000,
+    sms_backlog=2_000,
+    claim_waiting=(1_000, 20_000),
 )

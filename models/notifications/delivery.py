@@ -166,12 +166,23 @@ async def words(batch: Sequence[Claimed], *, timezone: str) -> dict[int, str]:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A message that failed for good: what the alert names (never the number it was for)."""
+
+    id: int
+    kind: Kind
+    error: str
+    attempts: int
+
+
+@dataclass(frozen=True)
 class Recorded:
     """What a batch came to."""
 
     accepted: int = 0
     retried: int = 0
     failed: int = 0
+    failures: tuple[Failure, ...] = ()
 
 
 def outcome_of(
@@ -224,17 +235,22 @@ async def record(
     (the default there) or a statement per message."""
     rows = []
     counts = {SmsStatus.SENT: 0, SmsStatus.PENDING: 0, SmsStatus.FAILED: 0}
+    failures = []
     for claimed, result in zip(batch, results, strict=True):
         status, due, error = outcome_of(result, claimed, now=now, retries=retries)
         counts[SmsStatus(status)] += 1
         rows.append((claimed.id, status, result.message_id or "", result.parts, due, error[:200]))
+        if status == SmsStatus.FAILED:
+            failures.append(Failure(claimed.id, claimed.kind, error[:200], claimed.attempts))
     if sql.on_postgres() if one_statement is None else one_statement:
         columns = [list(column) for column in zip(*rows, strict=True)]
         await sql.execute(RECORD_MANY, *columns, now)
     else:
         for row in rows:
             await sql.execute(RECORD_ONE, *row, now)
-    return Recorded(counts[SmsStatus.SENT], counts[SmsStatus.PENDING], counts[SmsStatus.FAILED])
+    return Recorded(
+        counts[SmsStatus.SENT], counts[SmsStatus.PENDING], counts[SmsStatus.FAILED], tuple(failures)
+    )
 
 
 FINAL = {

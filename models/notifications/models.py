@@ -46,6 +46,14 @@ class SmsStatus(StrEnum):
     SKIPPED = "SKIPPED"  # not sent: no mobile, or the member turned the kind off
 
 
+class PushStatus(StrEnum):
+    PENDING = "PENDING"  # waiting for its due time and a worker (only one with push on)
+    SENDING = "SENDING"  # claimed by a worker until `push_claimed_until`
+    SENT = "SENT"  # the push platform took it
+    FAILED = "FAILED"  # refused for good, or out of tries
+    SKIPPED = "SKIPPED"  # not pushed: a reply by SMS, a kind turned off, or too old to push
+
+
 class Notification(Model):
     id = fields.BigIntField(primary_key=True)
     member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
@@ -71,6 +79,16 @@ class Notification(Model):
     sms_error = fields.CharField(max_length=200, default="")
     sms_sent_at: datetime | None = fields.DatetimeField(null=True)
     sms_finished_at: datetime | None = fields.DatetimeField(null=True)
+    # Database defaults too, so rows written before these columns (and an INSERT that names
+    # none of them, such as an answer by SMS) are never pushed.
+    push_status = fields.CharEnumField(
+        PushStatus, max_length=16, default=PushStatus.SKIPPED, db_default=PushStatus.SKIPPED.value
+    )
+    push_due_at: datetime | None = fields.DatetimeField(null=True)
+    push_attempts = fields.IntField(default=0, db_default=0)
+    push_claimed_until: datetime | None = fields.DatetimeField(null=True)
+    push_error = fields.CharField(max_length=200, default="", db_default="")
+    push_sent_at: datetime | None = fields.DatetimeField(null=True)
     answer = fields.CharField(max_length=8, default="")  # a QUESTION's answer, by SMS or app
     answered_at: datetime | None = fields.DatetimeField(null=True)
 
@@ -82,6 +100,7 @@ class Notification(Model):
         indexes = (
             ("member_id", "id"),
             ("sms_status", "sms_due_at"),
+            ("push_status", "push_due_at"),
             ("sms_to", "id"),
             ("sms_message_id",),
             ("kind", "created_at"),

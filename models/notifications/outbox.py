@@ -1,7 +1,7 @@
 """Writing messages into the outbox, in the transaction of the change they tell of.
 
 One statement text writes a notification for every change (`notice_text`): the member's
-inbox row and its SMS in one row, the SMS already decided from the member's contact (no
+inbox row, its SMS and its push in one row, the SMS already decided from the member's contact (no
 mobile, or a kind the member turned off: SKIPPED). The redemption composes it into the
 order's own statement (`OrderConfirmed`, an `OrderEffect`); every other change calls
 `notify` in its own transaction. `dedupe_key` names the change, so a change written twice
@@ -24,14 +24,14 @@ from models import sql
 from models.events import NOTIFICATIONS, notify_text, touched
 from models.notifications import rules
 from models.notifications.models import NotificationKind as Kind
-from models.notifications.models import SmsStatus
+from models.notifications.models import PushStatus, SmsStatus
 from models.orders.models import Order, OrderStatus
 from models.orders.ports import PLACED, OrderEffect
 
 COLUMNS = (
     "member_id, order_id, kind, dedupe_key, data, body, created_at, read_at, sms_to, "
     "sms_status, sms_urgent, sms_due_at, sms_attempts, sms_message_id, sms_parts, sms_error, "
-    "answer"
+    "answer, push_status, push_due_at, push_attempts, push_error"
 )
 
 
@@ -55,11 +55,14 @@ def notice_text(
                      WHEN {opted_out} THEN 'turned off by the member' ELSE '' END"""
     status = f"""CASE WHEN m.mobile = '' OR {opted_out} THEN '{SmsStatus.SKIPPED}'
                       ELSE '{SmsStatus.PENDING}' END"""
+    # The push waits for a worker with a push platform; none configured, it is never sent.
+    push = f"""CASE WHEN {opted_out} THEN '{PushStatus.SKIPPED}' ELSE '{PushStatus.PENDING}' END"""
+    push_skipped = f"CASE WHEN {opted_out} THEN 'turned off by the member' ELSE '' END"
     at = p(now, "timestamptz")
     return f"""INSERT INTO notification ({COLUMNS})
     SELECT m.id, {order_id}, {p(kind.value, "text")}, {dedupe_key}, {data}, '', {at}, NULL,
            m.mobile, {status}, {p(kind in rules.URGENT, "boolean")}, {at}, 0, '', 0, {skipped},
-           ''
+           '', {push}, {at}, 0, {push_skipped}
     FROM {source + ", " if source else ""}member m
     WHERE m.id = {member_id}{f" AND ({where})" if where else ""}
     ON CONFLICT (dedupe_key) DO NOTHING"""  # noqa: S608 (placeholders and constants only)

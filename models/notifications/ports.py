@@ -1,10 +1,14 @@
-"""What notifications need from the edge the project does not own: the operator's SMS centre.
+"""What notifications need from the edges the project does not own: the operator's SMS centre
+and, optionally, its push platform.
 
 `SmsCentre` is the port; `models.notifications.smpp.SmppCentre` implements it over SMPP 3.4
 (a bind held open, a window of outstanding submits, receipts and messages from handsets on
 the same bind), and `LogSmsCentre` stands in when no SMS centre is configured, so a
 development machine still shows every message in its log. Passing the centre in keeps the
 delivery job testable against the tests' own SMS centre, which speaks real SMPP over TCP.
+
+`PushPlatform` is the push port; `models.notifications.push_webhook.WebhookPush` implements
+it as a signed HTTP webhook. With no push platform configured nothing is pushed at all.
 """
 
 from __future__ import annotations
@@ -118,3 +122,37 @@ class LogSmsCentre:
     @property
     def bound(self) -> bool:
         return True
+
+
+@dataclass(frozen=True)
+class PushMessage:
+    """One message for the member's app, as the push platform is told it."""
+
+    notification_id: int  # also the idempotency key: the platform drops a resend by it
+    member: str  # the member's external id, as the operator knows them
+    kind: str
+    language: str
+    text: str
+    created_at: datetime
+    order_number: str | None = None
+
+
+class PushOutcome(StrEnum):
+    ACCEPTED = "ACCEPTED"  # the platform answered 2xx
+    RETRY = "RETRY"  # no answer, a timeout, 408, 429 or 5xx: try again later
+    REJECTED = "REJECTED"  # any other answer (a 4xx): the platform refused it for good
+
+
+@dataclass(frozen=True)
+class PushResult:
+    notification_id: int
+    outcome: PushOutcome
+    error: str = ""  # "HTTP 503", "timeout", ...
+
+
+class PushPlatform(Protocol):
+    async def push(self, messages: Sequence[PushMessage]) -> list[PushResult]:
+        """Push each message (several at once); a result for each, in the order given."""
+
+    async def close(self) -> None:
+        """Close the connections."""

@@ -1,11 +1,15 @@
-"""The notifications' work in the worker: the delivery loop, and the monthly word on points
-about to expire.
+"""The notifications' work in the worker: the delivery loops (SMS, and push where a push
+platform is configured), and the monthly word on points about to expire.
 
 The delivery loop runs beside the worker's passes, not in them: a message should reach the
 handset within seconds of its change, not at the next pass. It holds the SMS centre's bind,
 claims and sends what is due, and between rounds with nothing to send waits a moment.
 Receipts are collected as they arrive and written in batches; texts from handsets are
 answered one by one as they come (`router`).
+
+A message that fails for good raises an alert: one ERROR line per message, naming its id,
+kind, channel and error (never the number it was for), and the loop's `failed` count, which
+the worker's /metrics shows.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -21,12 +25,36 @@ from tortoise.transactions import in_transaction
 
 from models import sql
 from models.jobs import Job
-from models.notifications import delivery, outbox, router
-from models.notifications.delivery import DeliveryPolicy, Recorded
+from models.notifications import delivery, outbox, push, router
+from models.notifications.delivery import DeliveryPolicy, Failure, Recorded
 from models.notifications.models import NotificationKind
-from models.notifications.ports import InboundSms, Receipt, SmsCentre
+from models.notifications.ports import InboundSms, PushPlatform, Receipt, SmsCentre
+from models.notifications.push import PushPolicy
 
 log = logging.getLogger("pointsmall.sms")
+push_log = logging.getLogger("pointsmall.push")
+FAILED_ALERT = "NOTIFICATION_FAILED"
+
+
+def alert(failures: tuple[Failure, ...], *, channel: str, logger: logging.Logger) -> None:
+    """One ERROR line for each message that failed for good on `channel`."""
+    for failure in failures:
+        logger.error(
+            "notification %d (%s) failed for good by %s after %d tries: %s",
+            failure.id,
+            failure.kind.value,
+            channel,
+            failure.attempts,
+            failure.error,
+            extra={
+                "alert": FAILED_ALERT,
+                "channel": channel,
+                "notification_id": failure.id,
+                "kind": failure.kind.value,
+                "attempts": failure.attempts,
+                "error": failure.error,
+            },
+        )
 
 
 @dataclass
@@ -40,6 +68,36 @@ class LoopCounts:
     texts: int = 0
 
 
+class Rests:
+    """A loop's pauses: after a round that found nothing to do it waits `idle` seconds, or
+    less when nudged (a change wrote a message) or stopped. A nudge during a round is kept,
+    so the message it tells of is never left for the next pause to end."""
+
+    def __init__(self, idle: float) -> None:
+        self.idle = idle
+        self._wake = asyncio.Event()
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def rounds(self, stop: asyncio.Event, round_: Callable[[], Awaitable[Recorded]]) -> None:
+        """Run `round_` until `stop` is set, pausing after each that did nothing."""
+        waker = asyncio.create_task(self._wake_on(stop))
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                done = await round_()
+                if done.accepted + done.retried + done.failed == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.idle)
+        finally:
+            waker.cancel()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+
 @dataclass
 class DeliveryLoop:
     """Delivers the outbox through `centre` until `stop` is set."""
@@ -50,17 +108,21 @@ class DeliveryLoop:
     clock: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
     idle: float = 0.25  # seconds between rounds that found nothing due
     counts: LoopCounts = field(default_factory=LoopCounts)
+    rests: Rests = field(init=False)
     _receipts: list[Receipt] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rests = Rests(self.idle)
+
+    def nudge(self) -> None:
+        """A change wrote a message: the next round starts now, not after `idle`."""
+        self.rests.nudge()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.centre.start(receipts=self._receipt, inbound=self._text)
         flusher = asyncio.create_task(self._flush_receipts(stop), name="pointsmall-receipts")
         try:
-            while not stop.is_set():
-                done = await self._round()
-                if done.accepted + done.retried + done.failed == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.idle)
+            await self.rests.rounds(stop, self._round)
         finally:
             await self.centre.stop()
             flusher.cancel()
@@ -77,6 +139,7 @@ class DeliveryLoop:
         self.counts.sent += done.accepted
         self.counts.retried += done.retried
         self.counts.failed += done.failed
+        alert(done.failures, channel="sms", logger=log)
         return done
 
     async def _receipt(self, receipt: Receipt) -> None:
@@ -115,6 +178,49 @@ class DeliveryLoop:
             self.counts.texts += 1
         except Exception:  # one text must not stop the bind; the centre may send it again
             log.exception("a text from a handset could not be handled")
+
+
+@dataclass
+class PushLoop:
+    """Pushes the outbox to `platform` until `stop` is set, then closes it.
+
+    A loop of its own beside the SMS's, not a step of it: the two edges fail and slow down
+    apart (a push platform timing out must not hold back the SMS window, nor a throttling
+    SMS centre the pushes), each message keeps a state per channel, and the SMS's order per
+    number is no rule of the push's.
+    """
+
+    platform: PushPlatform
+    policy: PushPolicy = field(default_factory=PushPolicy)
+    clock: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
+    idle: float = 0.25
+    counts: LoopCounts = field(default_factory=LoopCounts)
+    rests: Rests = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rests = Rests(self.idle)
+
+    def nudge(self) -> None:
+        """A change wrote a message: the next round starts now, not after `idle`."""
+        self.rests.nudge()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self.rests.rounds(stop, self._round)
+        finally:
+            await self.platform.close()
+
+    async def _round(self) -> Recorded:
+        try:
+            done = await push.push_once(self.platform, now=self.clock(), policy=self.policy)
+        except Exception:  # the database away, say: the next round retries
+            push_log.exception("push round failed")
+            return Recorded()
+        self.counts.sent += done.accepted
+        self.counts.retried += done.retried
+        self.counts.failed += done.failed
+        alert(done.failures, channel="push", logger=push_log)
+        return done
 
 
 def _utc_now() -> datetime:

@@ -9,6 +9,7 @@ from tortoise.migrations.api.migrate import migrate
 
 from api.db import tortoise_config
 from models.members.models import Member
+from models.notifications.models import Notification, PushStatus, SmsStatus
 from tests.support.databases import fresh_database
 
 
@@ -39,6 +40,43 @@ async def test_members_of_the_previous_release_keep_their_data_and_get_default_c
                 "'2026-01-01 00:00:00+00:00')"
             )
             assert (await Member.get(external_id="NEW-1")).language == "zh-CN"
+        finally:
+            await Tortoise.close_connections()
+            await Tortoise.init(config=tortoise_config(orm))  # the session's database again
+
+
+async def test_messages_of_the_previous_release_are_never_pushed_after_the_upgrade(
+    tmp_path: Path, orm: str
+) -> None:
+    async with fresh_database(tmp_path) as url:
+        config = tortoise_config(url)
+        await migrate(config=config, target="pointsmall.0002_notifications")
+        await Tortoise.init(config=config, _create_db=False)
+        try:
+            connection = connections.get("default")
+            await connection.execute_query(
+                "INSERT INTO member (external_id, display_name, tier, created_at, updated_at) "
+                "VALUES ('OLD-2', '', 'STANDARD', '2026-01-01 00:00:00+00:00', "
+                "'2026-01-01 00:00:00+00:00')"
+            )
+            await connection.execute_query(
+                "INSERT INTO notification (member_id, kind, dedupe_key, data, body, created_at, "
+                "sms_to, sms_status, sms_urgent, sms_attempts, sms_message_id, sms_parts, "
+                "sms_error, answer) SELECT id, 'ORDER_DELIVERED', 'old:1', '{}', '', "
+                "'2026-01-01 00:00:00+00:00', '', 'DELIVERED', FALSE, 1, 'X1', 1, '', '' "
+                "FROM member WHERE external_id = 'OLD-2'"
+            )
+            await Tortoise.close_connections()
+            await migrate(config=config)
+            await Tortoise.init(config=config)
+            old = await Notification.get(dedupe_key="old:1")
+            assert (old.sms_status, old.sms_message_id) == (SmsStatus.DELIVERED, "X1")
+            assert (old.push_status, old.push_attempts, old.push_error) == (
+                PushStatus.SKIPPED,
+                0,
+                "",
+            )
+            assert old.push_due_at is None
         finally:
             await Tortoise.close_connections()
             await Tortoise.init(config=tortoise_config(orm))  # the session's database again

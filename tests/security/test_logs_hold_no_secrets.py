@@ -189,3 +189,16 @@ def test_a_record_carrying_secrets_is_redacted_on_its_way_out() -> None:
     assert "my-own-secret-value" not in line
     assert "[redacted]" in line
     assert "phone" in line, "the rest of the message stays"
+
+
+def test_a_number_in_international_form_is_redacted_too() -> None:
+    """The SMS side writes numbers as E.164 (`+8613912345678`), which the mainland shape
+    alone does not catch."""
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "SMS to +8613912345678 and +447700900123: hi", None, None
+    )
+    record.request_id = "-"
+    line = RedactingJsonFormatter(FORMAT).format(record)
+    assert "8613912345678" not in line
+    assert "447700900123" not in line
+    assert "SMS to [redacted] and [redacted]: hi" in line

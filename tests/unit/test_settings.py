@@ -68,3 +68,36 @@ def test_an_unusable_rate_limit_storage_is_refused_without_its_password(app_env:
 
 def test_redis_rate_limit_storage_is_accepted() -> None:
     Settings(rate_limit_storage="redis://127.0.0.1:6379/0").check()  # its client is installed
+
+
+def test_push_is_off_unless_its_url_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PUSH_WEBHOOK_URL", raising=False)
+    assert load_settings().push_webhook_url is None
+    monkeypatch.setenv("PUSH_WEBHOOK_URL", "https://push.example/in")
+    monkeypatch.setenv("PUSH_WEBHOOK_SECRET", "p" * 40)
+    settings = load_settings()
+    assert (settings.push_webhook_url, settings.push_webhook_secret) == (
+        "https://push.example/in",
+        "p" * 40,
+    )
+
+
+def test_production_refuses_push_with_the_development_secret() -> None:
+    real = {
+        "app_env": "production",
+        "database_url_set": True,
+        "jwt_secret": "s" * 48,
+        "stripe_api_key": "sk_live_x",
+        "stripe_webhook_secret": "whsec_real",
+    }
+    Settings(**real).check()  # no push configured: its secret does not matter
+    with pytest.raises(SettingsError, match="PUSH_WEBHOOK_SECRET is the development secret"):
+        Settings(**real, push_webhook_url="https://push.example/in").check()
+    Settings(
+        **real, push_webhook_url="https://push.example/in", push_webhook_secret="p" * 40
+    ).check()
+
+
+def test_a_push_url_that_is_not_http_is_refused() -> None:
+    with pytest.raises(SettingsError, match="PUSH_WEBHOOK_URL must be an http"):
+        Settings(push_webhook_url="ftp://push.example").check()
