@@ -8,12 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from fulfilment import calendar
 from fulfilment.models import ShipmentStatus
 from models import validation
 from models.errors import InvalidInput
 from models.orders.models import OrderStatus
 from models.orders.rules import OPEN_STATUSES
+from models.promises import rules as promises
+from models.promises.rules import Urgency
 
 SCAN_STATUSES = frozenset(
     {
@@ -35,25 +36,9 @@ def queue_key(ship_by: datetime, order_id: int) -> tuple[datetime, int]:
     return (ship_by.astimezone(UTC), order_id)
 
 
-@dataclass(frozen=True)
-class Urgency:
-    hours_left: float
-    at_risk: bool
-    breached: bool
-
-    @property
-    def at_risk_or_breached(self) -> bool:
-        """Under the at-risk threshold, or already past the deadline."""
-        return self.at_risk or self.breached
-
-
 def urgency(ship_by: datetime, *, now: datetime, shipped: bool, threshold: timedelta) -> Urgency:
     """How close an order is to its deadline at `now` (at risk and breached are disjoint)."""
-    return Urgency(
-        hours_left=round(calendar.hours_left(ship_by, now=now), 2),
-        at_risk=calendar.is_at_risk(ship_by, now=now, shipped=shipped, threshold=threshold),
-        breached=calendar.is_breached(ship_by, now=now, shipped=shipped),
-    )
+    return promises.urgency(ship_by, now=now, kept=shipped, threshold=threshold)
 
 
 def order_urgency(
