@@ -1,0 +1,46 @@
+"""Tickets below the API: opened, answered and swept through the after-sales services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from api.wiring import SweepPolicy
+from api.worker import SOURCES, JobContext, PassReport, compose, run_pass
+from fulfilment.planning import Planner
+from models.actors import Actor, Role
+from models.aftersales import tickets
+from models.aftersales.models import Ticket, TicketCategory
+from models.aftersales.rules import TicketPolicy
+
+POLICY = TicketPolicy()
+AGENT = Actor(Role.AGENT, "agent-1")
+SUPERVISOR = Actor(Role.ADMIN, "admin-1")
+
+
+def member(external_id: str) -> Actor:
+    return Actor(Role.MEMBER, external_id)
+
+
+async def opened(
+    external_id: str,
+    text: str = "杯子碎了 The cup arrived broken",
+    *,
+    at: datetime,
+    order_number: str | None = None,
+    category: TicketCategory = TicketCategory.DAMAGED,
+) -> Ticket:
+    """A ticket the member opened in the app at `at`."""
+    request = tickets.TicketRequest(category=category, text=text, order_number=order_number)
+    return await tickets.open_ticket(
+        actor=member(external_id), request=request, now=at, policy=POLICY
+    )
+
+
+async def fresh(ticket: Ticket) -> Ticket:
+    return await Ticket.get(id=ticket.id)
+
+
+async def pass_at(now: datetime, *, batch: int = 100) -> PassReport:
+    """One worker pass of every domain's jobs at `now`."""
+    context = JobContext(planner=Planner(), gateway=None, policy=SweepPolicy(batch=batch))
+    return await run_pass(compose(SOURCES, context), now=now)
