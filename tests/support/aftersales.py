@@ -44,3 +44,27 @@ async def pass_at(now: datetime, *, batch: int = 100) -> PassReport:
     """One worker pass of every domain's jobs at `now`."""
     context = JobContext(planner=Planner(), gateway=None, policy=SweepPolicy(batch=batch))
     return await run_pass(compose(SOURCES, context), now=now)
+
+
+async def member_with_mobile(external_id: str, mobile: str, *, language: str = "zh-CN") -> None:
+    """A member the SMS router knows by their mobile."""
+    from models.members import service as members
+    from models.members.models import Tier
+
+    await members.upsert_member(
+        external_id=external_id,
+        display_name="",
+        tier=Tier.STANDARD,
+        contact=members.Contact(mobile=mobile, language=language),
+    )
+
+
+async def texted(sender: str, body: str, *, at: datetime) -> str:
+    """A text from a handset, routed as the SMS centre hands it over; how it was handled."""
+    from models.notifications import router
+    from models.notifications.ports import InboundSms as Text
+
+    routed = await router.route(
+        Text(sender, body, at), now=at, policy=router.RouterPolicy(replies_per_hour=100)
+    )
+    return routed.handled_as.value
