@@ -16,10 +16,10 @@ class AlterEnumDescription(ops.AlterField):
     changes, nothing in the database. SQLite would otherwise rebuild the whole table for it,
     and tortoise's rebuild drops the table's indexes."""
 
-    async def database_forward(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+    async def database_forward(self, *args: object, **kwargs: object) -> None:
         return None
 
-    async def database_backward(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+    async def database_backward(self, *args: object, **kwargs: object) -> None:
         return None
 
 
