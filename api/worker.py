@@ -80,7 +80,8 @@ def payments_jobs(context: JobContext) -> list[Job]:
 
 
 def aftersales_jobs(context: JobContext) -> list[Job]:
-    return aftersales.jobs(policy=context.policy.service, batch=context.policy.batch)
+    policy = context.policy
+    return aftersales.jobs(policy=policy.service, batch=policy.batch, gateway=context.gateway)
 
 
 # A pass runs alerts, compensation, expiry, unpaid cancellation, settlement: a breach is

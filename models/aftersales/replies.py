@@ -20,21 +20,11 @@ from models.actors import Actor
 from models.aftersales import promise, rules, surveys, timeline
 from models.aftersales.models import Ticket, TicketState, TimelineEntry, TimelineKind
 from models.aftersales.rules import TicketPolicy
-from models.aftersales.tickets import locked, move
-from models.errors import InvalidTransition, NotFound, TicketClosed
+from models.aftersales.tickets import for_agent, move
+from models.errors import InvalidTransition
 from models.events import TICKETS, announce
 from models.notifications import outbox
 from models.notifications.models import NotificationKind as Kind
-
-
-async def _agents_ticket(*, number: str, actor: Actor) -> Ticket:
-    """The locked ticket for an agent or admin, not closed; raises NotFound, TicketClosed."""
-    if not actor.handles_tickets:
-        raise NotFound(f"no ticket {number!r}", field="number")
-    ticket = await locked(number=number, actor=actor)
-    if ticket.state is TicketState.CLOSED:
-        raise TicketClosed(f"ticket {ticket.number} is closed", field="number")
-    return ticket
 
 
 async def reply(
@@ -43,7 +33,7 @@ async def reply(
     """A public reply to the member; raises InvalidInput, NotFound, TicketClosed."""
     body = rules.clean_text(text)
     async with in_transaction():
-        ticket = await _agents_ticket(number=number, actor=actor)
+        ticket = await for_agent(number=number, actor=actor)
         entry = await timeline.add(
             ticket_id=ticket.id, kind=TimelineKind.PUBLIC_REPLY, actor=actor, now=now, body=body
         )
@@ -67,7 +57,7 @@ async def log_call(
     result = rules.clean_text(outcome, field="outcome", max_length=200)
     body = rules.clean_text(notes, field="notes") if notes.strip() else ""
     async with in_transaction():
-        ticket = await _agents_ticket(number=number, actor=actor)
+        ticket = await for_agent(number=number, actor=actor)
         entry = await timeline.add(
             ticket_id=ticket.id,
             kind=TimelineKind.CALL,
@@ -86,7 +76,7 @@ async def note(*, actor: Actor, number: str, text: str, now: datetime) -> Ticket
     TicketClosed."""
     body = rules.clean_text(text)
     async with in_transaction():
-        ticket = await _agents_ticket(number=number, actor=actor)
+        ticket = await for_agent(number=number, actor=actor)
         await timeline.add(
             ticket_id=ticket.id, kind=TimelineKind.INTERNAL_NOTE, actor=actor, now=now, body=body
         )
@@ -119,7 +109,7 @@ async def claim(*, actor: Actor, number: str, now: datetime) -> Ticket:
     """Take an unassigned ticket (or keep one's own); raises NotFound, TicketClosed,
     InvalidTransition (assigned to someone else: a supervisor reassigns it)."""
     async with in_transaction():
-        ticket = await _agents_ticket(number=number, actor=actor)
+        ticket = await for_agent(number=number, actor=actor)
         if ticket.assignee and ticket.assignee != actor.subject:
             raise InvalidTransition(current="ASSIGNED", wanted="CLAIMED", field="number")
         await _assign(ticket, actor.subject, actor=actor, now=now)
@@ -131,7 +121,7 @@ async def assign(*, actor: Actor, number: str, agent: str, now: datetime) -> Tic
     TicketClosed."""
     wanted = validation.identifier(agent, field="agent") if agent.strip() else ""
     async with in_transaction():
-        ticket = await _agents_ticket(number=number, actor=actor)
+        ticket = await for_agent(number=number, actor=actor)
         await _assign(ticket, wanted, actor=actor, now=now)
         return ticket
 
@@ -160,7 +150,7 @@ async def wait_on_member(
     """The ticket waits on the member: its clock stops. Raises NotFound, TicketClosed,
     InvalidTransition."""
     async with in_transaction():
-        ticket = await _agents_ticket(number=number, actor=actor)
+        ticket = await for_agent(number=number, actor=actor)
         rules.check_move(ticket.state, TicketState.WAITING_ON_MEMBER, number=ticket.number)
         await promise.set_clock(ticket, rules.paused(promise.clock_of(ticket), now), policy)
         await move(ticket, TicketState.WAITING_ON_MEMBER, actor=actor, now=now)
@@ -171,7 +161,7 @@ async def resume(*, actor: Actor, number: str, now: datetime, policy: TicketPoli
     """Stop waiting on the member: the clock runs again, moved on by the time waited.
     Raises NotFound, TicketClosed, InvalidTransition."""
     async with in_transaction():
-        ticket = await _agents_ticket(number=number, actor=actor)
+        ticket = await for_agent(number=number, actor=actor)
         if ticket.state is not TicketState.WAITING_ON_MEMBER:
             raise InvalidTransition(current=ticket.state.value, wanted=TicketState.OPEN.value)
         await promise.set_clock(ticket, rules.resumed(promise.clock_of(ticket), now), policy)
@@ -186,7 +176,7 @@ async def resolve(
     Raises InvalidInput, NotFound, TicketClosed, InvalidTransition."""
     said = rules.clean_text(summary, field="summary", max_length=500)
     async with in_transaction():
-        ticket = await _agents_ticket(number=number, actor=actor)
+        ticket = await for_agent(number=number, actor=actor)
         rules.check_move(ticket.state, TicketState.RESOLVED, number=ticket.number)
         await promise.set_clock(ticket, rules.resolved(promise.clock_of(ticket)), policy)
         ticket.resolved_at = now

@@ -26,7 +26,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import sql
-from models.aftersales import promise, rules, surveys, tickets
+from models.aftersales import promise, returns, rules, surveys, tickets
 from models.aftersales.models import (
     InboundIntake,
     ServiceAlertKind,
@@ -41,6 +41,7 @@ from models.jobs import Job
 from models.notifications import outbox
 from models.notifications.models import InboundHandling
 from models.notifications.models import NotificationKind as Kind
+from models.orders.ports import PaymentStarter
 from models.promises import sweep
 from models.promises.sweep import DueDeadline, NewAlert, Owed
 
@@ -56,9 +57,10 @@ BREACHES = {
 }
 
 
-def jobs(*, policy: TicketPolicy, batch: int) -> list[Job]:
+def jobs(*, policy: TicketPolicy, batch: int, gateway: PaymentStarter | None = None) -> list[Job]:
     """After-sales' jobs in the order a pass runs them: texts in (they open tickets and
-    move clocks), alerts, compensation, closing."""
+    move clocks), alerts, compensation, closing, and the cash refunds of returns Stripe
+    missed (none without a gateway)."""
 
     async def texts(*, now: datetime) -> dict[str, int]:
         return {"texts_taken": await take_in_texts(now=now, policy=policy, batch=batch)}
@@ -75,6 +77,9 @@ def jobs(*, policy: TicketPolicy, batch: int) -> list[Job]:
     async def closing(*, now: datetime) -> dict[str, int]:
         return {"tickets_closed": await close_resolved(now=now, policy=policy, batch=batch)}
 
+    async def cash(*, now: datetime) -> dict[str, int]:
+        return {"returns_refunded": await returns.refund_pending_cash(gateway=gateway, batch=batch)}
+
     return [
         Job("service texts", {"texts_taken": "texts taken in"}, texts),
         Job(
@@ -84,6 +89,7 @@ def jobs(*, policy: TicketPolicy, batch: int) -> list[Job]:
         ),
         Job("service compensation", {"ticket_compensated": "compensated"}, compensation),
         Job("ticket closing", {"tickets_closed": "tickets closed"}, closing),
+        Job("return refunds", {"returns_refunded": "returns refunded"}, cash),
     ]
 
 

@@ -64,6 +64,16 @@ async def locked(*, number: str, actor: Actor) -> Ticket:
     return ticket
 
 
+async def for_agent(*, number: str, actor: Actor) -> Ticket:
+    """The locked ticket for an agent or admin, not closed; raises NotFound, TicketClosed."""
+    if not actor.handles_tickets:
+        raise NotFound(f"no ticket {number!r}", field="number")
+    ticket = await locked(number=number, actor=actor)
+    if ticket.state is TicketState.CLOSED:
+        raise TicketClosed(f"ticket {ticket.number} is closed", field="number")
+    return ticket
+
+
 async def open_ticket(
     *, actor: Actor, request: TicketRequest, now: datetime, policy: TicketPolicy
 ) -> Ticket:

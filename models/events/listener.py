@@ -6,7 +6,7 @@ connection drops (a restart, a failover, an idle timeout) the listener reconnect
 exponential backoff; a periodic ping notices a connection that died silently. PostgreSQL
 keeps no notices for absent listeners, so each time it is listening again the listener
 delivers `RESYNC` on every channel: subscribers read what they follow again and send what
-changed meanwhile, caches drop. """
+changed meanwhile, caches drop."""
 
 from __future__ import annotations
 
