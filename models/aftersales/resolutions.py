@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -365,7 +365,8 @@ async def _within_cap(actor: Actor, amount: int, *, now: datetime, policy: Ticke
     )
     cap = await GoodwillCap.select_for_update().get(agent=actor.subject)
     zone = ZoneInfo(policy.timezone)
-    day_start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    # The programme's day, compared in UTC (SQLite compares the stored text).
+    day_start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone).astimezone(UTC)
     credited = await Resolution.filter(
         agent=actor.subject,
         kind=ResolutionKind.GOODWILL,

@@ -276,7 +276,10 @@ class TicketType(relay.Node):
         )
 
     @strawberry.field(
-        description="True: answered before firstReplyDueAt; false: after it, or not yet and past it; null: not yet and still in time."
+        description=(
+            "True: answered before firstReplyDueAt; false: answered after it, or not yet and"
+            " past it; null: not yet answered and still in time."
+        )
     )
     def first_reply_on_time(self, info: Info) -> bool | None:
         replied, due = self.row.first_replied_at, self.row.first_reply_due_at

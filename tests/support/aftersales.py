@@ -68,3 +68,20 @@ async def texted(sender: str, body: str, *, at: datetime) -> str:
         Text(sender, body, at), now=at, policy=router.RouterPolicy(replies_per_hour=100)
     )
     return routed.handled_as.value
+
+
+async def delivered(external_id: str, key: str, sku: str, tracking: str, *, units: int = 1):  # type: ignore[no-untyped-def]
+    """An order of `units` of `sku`, placed, shipped with SF and delivered (a carrier scan)."""
+    from datetime import UTC, timedelta
+
+    from fulfilment import rules as fulfilment_rules
+    from fulfilment import tracking as carrier_scans
+    from models.orders.models import Order
+    from tests.support.fulfilment import place, shipped
+
+    order = await place(external_id, key, (sku, units))
+    at = datetime.now(UTC) - timedelta(hours=2)
+    await shipped(order.number, tracking, at=at - timedelta(hours=20))
+    scan = fulfilment_rules.Scan("SF", tracking, "DELIVERED", "上海", "签收", at)
+    await carrier_scans.record(scan=scan, actor=None, now=datetime.now(UTC))
+    return await Order.get(id=order.id)
