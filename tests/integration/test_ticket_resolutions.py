@@ -28,7 +28,7 @@ from models.parcels import Scan
 from models.points.audit import audit
 from models.points.models import EntryKind, PointsAccount, PointsEntry
 from tests.support.aftersales import AGENT, POLICY, SUPERVISOR, delivered, opened
-from tests.support.catalog import small_mall, stock
+from tests.support.catalog import small_mall
 from tests.support.graphql import GraphQLClient
 from tests.support.members import member_with_points
 
@@ -50,7 +50,7 @@ async def test_refunds_go_back_into_the_lots_whole_or_by_line_and_each_click_act
     api: GraphQLClient,
 ) -> None:
     await small_mall(api)
-    order, ticket = await mug_ticket(api, "RS1", "SFRS0001", units=2)
+    _order, ticket = await mug_ticket(api, "RS1", "SFRS0001", units=2)
     assert await balance("RS1") == 50_000 - 15_600
 
     one = await resolutions.refund_points(
