@@ -33,10 +33,12 @@ from models.aftersales.models import (
     TimelineKind,
 )
 from models.aftersales.promise import clock_of
+from models.aftersales.report import ServiceReport
 from models.aftersales.resolutions import parcels_by_resolution_ids
 from models.members import service as members
 from models.members.models import Member
 from models.orders.reads import orders_by_ids
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.members.types import MemberType
 from schema.node import row_ids
@@ -155,7 +157,9 @@ class ResolutionType(relay.Node):
             ticket_id=row.ticket_id,
         )
 
-    @strawberry.field(description="The agent who did it; null for members' eyes.")
+    @strawberry.field(
+        description="The agent who did it; null for members' eyes.", directives=[DEPENDS_ON_CALLER]
+    )
     def agent(self, info: Info) -> str | None:
         return self.agent_subject if _handles(info) else None
 
@@ -310,7 +314,10 @@ class TicketType(relay.Node):
         threshold = info.context.services.ticket_policy.at_risk
         return rules.urgency(clock_of(self.row), now=info.context.now(), threshold=threshold)
 
-    @strawberry.field(description="The agent it is assigned to; null: none, or members' eyes.")
+    @strawberry.field(
+        description="The agent it is assigned to; null: none, or members' eyes.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     def assignee(self, info: Info) -> str | None:
         return (self.row.assignee or None) if _handles(info) else None
 
@@ -318,14 +325,20 @@ class TicketType(relay.Node):
     async def order(self, info: Info) -> OrderType | None:
         return await _order(info, self.row.order_id)
 
-    @strawberry.field(description="The member (their points and orders); agents and admins.")
+    @strawberry.field(
+        description="The member (their points and orders); agents and admins.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def member(self, info: Info) -> MemberType | None:
         if not _handles(info):
             return None
         row = await info.context.loaders.of(_members_by_ids).load(self.row.member_id)
         return MemberType.from_row(row) if row is not None else None
 
-    @strawberry.field(description="Oldest first; members see the public entries only.")
+    @strawberry.field(
+        description="Oldest first; members see the public entries only.",
+        directives=[DEPENDS_ON_CALLER],
+    )
     async def timeline(
         self, info: Info, first: int, after: str | None = None
     ) -> Connection[TimelineEntryType]:
@@ -371,4 +384,59 @@ class ServiceAlertType:
             kind=raised.alert.kind,
             raised_at=raised.alert.raised_at,
             ticket=TicketType.from_row(raised.ticket),
+        )
+
+
+@strawberry.type
+class RatingCount:
+    rating: int
+    count: int
+
+
+@strawberry.type(name="ServiceReport", description="How well the after-sales promise was kept.")
+class ServiceReportType:
+    tickets_opened: int
+    first_replied_on_time: int = strawberry.field(description="Answered before the deadline.")
+    first_replied_late: int = strawberry.field(description="Answered at or after it.")
+    unanswered_past_due: int = strawberry.field(description="Not answered, deadline passed.")
+    on_time_rate: float | None = strawberry.field(
+        description="On time out of the three above; null when none is judged yet."
+    )
+    median_hours_to_first_reply: float | None
+    p95_hours_to_first_reply: float | None
+    tickets_resolved: int
+    median_hours_to_resolution: float | None
+    p95_hours_to_resolution: float | None
+    open_at_risk: int = strawberry.field(description="Of these, open and at risk now.")
+    open_breached: int = strawberry.field(description="Of these, open and past a deadline now.")
+    compensation_points: int = strawberry.field(description="Credited for breached first replies.")
+    goodwill_points: int = strawberry.field(description="Credited by agents as goodwill.")
+    surveys_asked: int
+    surveys_answered: int
+    response_rate: float | None
+    average_rating: float | None = strawberry.field(description="1-5; null: no rating yet.")
+    ratings: list[RatingCount] = strawberry.field(description="How many of each rating, 1 to 5.")
+
+    @classmethod
+    def from_report(cls, report: ServiceReport) -> ServiceReportType:
+        return cls(
+            tickets_opened=report.tickets_opened,
+            first_replied_on_time=report.first_replied_on_time,
+            first_replied_late=report.first_replied_late,
+            unanswered_past_due=report.unanswered_past_due,
+            on_time_rate=report.on_time_rate,
+            median_hours_to_first_reply=report.median_hours_to_first_reply,
+            p95_hours_to_first_reply=report.p95_hours_to_first_reply,
+            tickets_resolved=report.tickets_resolved,
+            median_hours_to_resolution=report.median_hours_to_resolution,
+            p95_hours_to_resolution=report.p95_hours_to_resolution,
+            open_at_risk=report.open_at_risk,
+            open_breached=report.open_breached,
+            compensation_points=report.compensation_points,
+            goodwill_points=report.goodwill_points,
+            surveys_asked=report.surveys_asked,
+            surveys_answered=report.surveys_answered,
+            response_rate=report.response_rate,
+            average_rating=report.average_rating,
+            ratings=[RatingCount(rating=i + 1, count=n) for i, n in enumerate(report.ratings)],
         )
