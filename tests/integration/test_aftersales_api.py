@@ -154,7 +154,8 @@ async def test_members_see_their_own_tickets_without_internal_notes(api: GraphQL
     mine = (await api.op("MyTickets", {"first": 10}, auth=member)).data["myTickets"]
     assert [e["node"]["number"] for e in mine["edges"]] == [ticket]
     seen = await api.query(
-        "query($n: String!) { ticket(number: $n) { assignee member { externalId } timeline(first: 50) { edges { node { kind author body photos } } } } }",
+        "query($n: String!) { ticket(number: $n) { assignee member { externalId }"
+        " timeline(first: 50) { edges { node { kind author body photos } } } } }",
         {"n": ticket},
         auth=member,
     )
