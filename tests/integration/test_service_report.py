@@ -6,8 +6,11 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from models.aftersales import replies, report, resolutions, surveys
 from models.aftersales.models import Survey, TicketCategory
+from models.errors import InvalidInput
 from tests.support.aftersales import AGENT, POLICY, opened, pass_at
 from tests.support.members import member_with_points
 
@@ -31,7 +34,7 @@ async def test_the_report_counts_the_promise_as_kept_and_broken(db: str) -> None
             actor=AGENT, number=ticket.number, text="答复", now=T0 + hours * H, policy=POLICY
         )
         answered.append(ticket)
-    unanswered = await opened("SR1", "没人理", at=T0)
+    await opened("SR1", "没人理", at=T0)  # never answered
     waiting = await opened("SR1", "等我照片", at=T0)
     await replies.wait_on_member(actor=AGENT, number=waiting.number, now=T0 + H, policy=POLICY)
     elsewhere = await opened("SR1", "别的类", at=T0, category=TicketCategory.QUESTION)
@@ -89,11 +92,6 @@ async def test_an_empty_window_reports_nothing_and_a_backwards_one_is_refused(db
     empty = await report.service_report(start=T0, end=T0 + H, category=None, now=T0, policy=POLICY)
     assert (empty.tickets_opened, empty.on_time_rate, empty.average_rating) == (0, None, None)
     assert empty.response_rate is None
-    from models.errors import InvalidInput
-
-    try:
+    with pytest.raises(InvalidInput) as refused:
         await report.service_report(start=T0, end=T0, category=None, now=T0, policy=POLICY)
-    except InvalidInput as refused:
-        assert refused.field == "from"
-    else:
-        raise AssertionError("a window that ends where it begins is refused")
+    assert refused.value.field == "from"
