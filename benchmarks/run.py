@@ -22,12 +22,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import dataset, http_rows, inproc_rows, load, report, trusted_rows
+from benchmarks import (
+    dataset,
+    http_rows,
+    inproc_rows,
+    load,
+    report,
+    service_rows,
+    trusted_rows,
+)
 from benchmarks.sizes import FULL, SMOKE, Sizes
 from benchmarks.workloads import Scripts
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7)
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 WRK_ROWS = {1, 2, 3, 7}
+MAIN_ROWS = {1, 2, 3, 4, 7}  # the rows that need the main data set
+SERVICE_ROWS = {8, 9, 10}
 
 
 def arguments() -> argparse.Namespace:
@@ -64,7 +74,7 @@ def measure(rows: set[int], sizes: Sizes, repeat: int, reuse: bool) -> dict[str,
     now = datetime.now(UTC)
     found: dict[str, Any] = {"errors": {}}
     name = "pointsmall_bench_smoke" if sizes.smoke else "pointsmall_bench"
-    url = asyncio.run(prepare(name, sizes, now, reuse=reuse))
+    url = asyncio.run(prepare(name, sizes, now, reuse=reuse)) if rows & MAIN_ROWS else ""
     if rows & WRK_ROWS and load.ensure_wrk() is None:
         for row in sorted(rows & WRK_ROWS):
             found["errors"][str(row)] = "wrk is not installed and apt-get could not install it"
@@ -78,10 +88,14 @@ def measure(rows: set[int], sizes: Sizes, repeat: int, reuse: bool) -> dict[str,
             (7, lambda: {"memory": http_rows.memory_row(url, sizes, scripts, logs)}),
             (5, lambda: {"sweeper": sweep(sizes, now, repeat)}),
             (6, lambda: {"import": asyncio.run(inproc_rows.importer(sizes, repeat))}),
+            (8, lambda: service(sizes, now, repeat)),
         ]
         for row, step in steps:
-            if row in rows or (row == 1 and 2 in rows):
-                print(f"row {row if row != 1 else '1-2'}:")
+            together = {1: {1, 2}, 8: SERVICE_ROWS}.get(row, {row})  # measured as one
+            if rows & together:
+                print(
+                    f"row {'-'.join(str(r) for r in sorted(together)[:: len(together) - 1 or 1])}:"
+                )
                 began = time.perf_counter()
                 try:
                     found.update(step())
@@ -120,6 +134,22 @@ def redeem(url: str, sizes: Sizes, scripts: Scripts, logs: Path, repeat: int) ->
     return found
 
 
+def service(sizes: Sizes, now: datetime, repeat: int) -> dict[str, Any]:
+    """Rows 8-10 on their own data set (prepared once, dropped afterwards)."""
+
+    async def work() -> dict[str, Any]:
+        await service_rows.prepare(sizes, now)
+        try:
+            return {
+                "service": await service_rows.report(sizes, now, repeat),
+                "ticket_sweeper": await service_rows.sweeper(sizes, now, repeat),
+            }
+        finally:
+            await dataset.drop(service_rows.BASE)
+
+    return asyncio.run(work())
+
+
 def sweep(sizes: Sizes, now: datetime, repeat: int) -> dict[str, Any]:
     async def work() -> dict[str, Any]:
         await inproc_rows.sweep_base(sizes, now)
@@ -138,9 +168,11 @@ def build_rows(found: dict[str, Any], sizes: Sizes) -> list[report.Row]:
         rows.append(report.import_row(found["import"]))
     if "memory" in found:
         rows.append(report.memory_row(found["memory"]))
+    if "service" in found:
+        rows += service_rows.rows(found, sizes)
     for row, error in found["errors"].items():
         rows.append(report.Row(row, "not measured", error, "", "", "", None, [error]))
-    return sorted(rows, key=lambda r: r.number)
+    return sorted(rows, key=lambda r: (int(r.number.rstrip("abcdefgh")), r.number))
 
 
 def raw(found: dict[str, Any]) -> dict[str, Any]:

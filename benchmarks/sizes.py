@@ -22,6 +22,9 @@ class Sizes:
     seconds: int  # length of one wrk measurement
     warmup_seconds: int
     tokens: int  # distinct members the load generator rotates through
+    service_open: int  # after-sales: open tickets (rows 8 and 9)
+    service_resolved: int  # and resolved, rated ones besides (row 8)
+    service_due: tuple[int, int]
     counted_sizes: tuple[int, int] = (10, 100)
 
     @property
@@ -41,6 +44,9 @@ FULL = Sizes(
     seconds=10,
     warmup_seconds=3,
     tokens=20_000,
+    service_open=1_000_000,
+    service_resolved=250_000,
+    service_due=(1_000, 10_000),
 )
 
 SMOKE = Sizes(
@@ -55,4 +61,7 @@ SMOKE = Sizes(
     seconds=2,
     warmup_seconds=0,
     tokens=1_000,
+    service_open=20_000,
+    service_resolved=5_000,
+    service_due=(20, 200),
 )
