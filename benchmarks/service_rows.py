@@ -2,11 +2,12 @@
 worker pass with a few due among a million open tickets, the agents' queue's statements.
 
 Their own data set, filled with set-based SQL: members; `service_open` open tickets, of
-which the first `service_due[1]` have a first-reply deadline falling due one a second up
-to `now` (as in row 5: one in ten is its breach, which owes a compensation, its at-risk
-alert raised by an earlier pass; the others turn at risk), two thirds of the rest answered
-and waiting for their resolution, the others still within their 48 hours; and `service_resolved` tickets resolved
-and rated, so the report's percentiles and satisfaction have rows to work on.
+which the first `service_due[1]` have a first-reply deadline falling due one a second up to
+`now` (as in row 5: one in ten is its breach, which owes a compensation, its at-risk alert
+raised by an earlier pass; the others turn at risk), two thirds of the rest answered and
+waiting for their resolution, the others still within their 48 hours; and `service_resolved`
+tickets resolved and rated, so the report's percentiles and satisfaction have rows to work
+on.
 """
 
 from __future__ import annotations
