@@ -59,8 +59,9 @@ async def test_the_report_counts_the_promise_as_kept_and_broken(db: str) -> None
     now = T0 + 60 * H
     await pass_at(now)  # the unanswered ones breach and are compensated
 
+    # The window takes in the tickets opened at T0 and the surveys asked on resolution.
     found = await report.service_report(
-        start=T0 - H, end=T0 + H, category=TicketCategory.DAMAGED, now=now, policy=POLICY
+        start=T0 - H, end=T0 + 2 * 24 * H, category=TicketCategory.DAMAGED, now=now, policy=POLICY
     )
 
     assert found.tickets_opened == 6
@@ -82,7 +83,7 @@ async def test_the_report_counts_the_promise_as_kept_and_broken(db: str) -> None
     assert found.average_rating == 3.5
     assert found.ratings == (0, 1, 0, 0, 1)
     everything = await report.service_report(
-        start=T0 - H, end=T0 + H, category=None, now=now, policy=POLICY
+        start=T0 - H, end=T0 + 2 * 24 * H, category=None, now=now, policy=POLICY
     )
     assert everything.tickets_opened == 7
     assert elsewhere.category is TicketCategory.QUESTION
