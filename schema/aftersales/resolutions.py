@@ -9,7 +9,7 @@ import strawberry
 
 from fulfilment import rules as parcels
 from models.actors import Actor, Role
-from models.aftersales import resolutions, returns
+from models.aftersales import goodwill, resolutions, returns
 from models.aftersales.resolutions import LineChoice, Resolved
 from schema.aftersales.inputs import (
     ApproveGoodwillInput,
@@ -88,7 +88,7 @@ class ResolutionMutations:
         self, info: Info, input: CreditGoodwillInput
     ) -> CreditGoodwillPayload:
         ticket, resolution, errors = await _resolved(
-            resolutions.credit_goodwill(
+            goodwill.credit_goodwill(
                 actor=_agent(info),
                 number=input.number,
                 key=input.idempotency_key,
@@ -113,7 +113,7 @@ class ResolutionMutations:
 
         async def approve() -> Resolved:
             resolution_id = row_id_of(input.resolution_id, "Resolution", field="resolution_id")
-            return await resolutions.approve_goodwill(
+            return await goodwill.approve_goodwill(
                 actor=actor, resolution_id=resolution_id, now=info.context.now()
             )
 
@@ -129,7 +129,7 @@ class ResolutionMutations:
         self, info: Info, input: SetGoodwillCapInput
     ) -> SetGoodwillCapPayload:
         outcome = await attempt(
-            resolutions.set_goodwill_cap(
+            goodwill.set_goodwill_cap(
                 actor=require_role(info, Role.ADMIN),
                 agent=input.agent,
                 daily_points=input.daily_points,

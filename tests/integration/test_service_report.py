@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.aftersales import replies, report, resolutions, surveys
+from models.aftersales import goodwill, replies, report, surveys
 from models.aftersales.models import Survey, TicketCategory
 from models.errors import InvalidInput
 from tests.support.aftersales import AGENT, POLICY, opened, pass_at
@@ -46,7 +46,7 @@ async def test_the_report_counts_the_promise_as_kept_and_broken(db: str) -> None
         await surveys.record(
             await Survey.get(ticket_id=ticket.id), value, by="APP", now=T0 + 41 * H
         )
-    await resolutions.credit_goodwill(
+    await goodwill.credit_goodwill(
         actor=AGENT,
         number=answered[2].number,
         key="g",

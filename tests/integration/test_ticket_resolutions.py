@@ -10,7 +10,7 @@ import pytest
 
 from fulfilment.models import ShipDay
 from fulfilment.planning import Planner
-from models.aftersales import resolutions, returns
+from models.aftersales import goodwill, resolutions, returns
 from models.aftersales.models import Resolution, ResolutionStatus, TicketCategory
 from models.aftersales.resolutions import LineChoice
 from models.catalog.models import Stock, StockMovement
@@ -109,9 +109,9 @@ async def test_goodwill_within_the_cap_is_credited_and_above_it_a_supervisor_app
     await small_mall(api)
     _, ticket = await mug_ticket(api, "RS3", "SFRS0003")
     before = await balance("RS3")
-    await resolutions.set_goodwill_cap(actor=SUPERVISOR, agent=AGENT.subject, daily_points=300)
+    await goodwill.set_goodwill_cap(actor=SUPERVISOR, agent=AGENT.subject, daily_points=300)
 
-    small = await resolutions.credit_goodwill(
+    small = await goodwill.credit_goodwill(
         actor=AGENT,
         number=ticket.number,
         key="g1",
@@ -122,7 +122,7 @@ async def test_goodwill_within_the_cap_is_credited_and_above_it_a_supervisor_app
         policy=POLICY,
     )
     with pytest.raises(ApprovalRequired):
-        await resolutions.credit_goodwill(
+        await goodwill.credit_goodwill(
             actor=AGENT,
             number=ticket.number,
             key="g2",
@@ -133,7 +133,7 @@ async def test_goodwill_within_the_cap_is_credited_and_above_it_a_supervisor_app
             policy=POLICY,
         )
     assert await Resolution.filter(idempotency_key="g2").count() == 0, "refused: nothing recorded"
-    asked = await resolutions.credit_goodwill(
+    asked = await goodwill.credit_goodwill(
         actor=AGENT,
         number=ticket.number,
         key="g3",
@@ -147,9 +147,7 @@ async def test_goodwill_within_the_cap_is_credited_and_above_it_a_supervisor_app
     assert await balance("RS3") == before + 200
     approvals = await asyncio.gather(
         *(
-            resolutions.approve_goodwill(
-                actor=SUPERVISOR, resolution_id=asked.resolution.id, now=NOW
-            )
+            goodwill.approve_goodwill(actor=SUPERVISOR, resolution_id=asked.resolution.id, now=NOW)
             for _ in range(2)
         )
     )
@@ -160,7 +158,7 @@ async def test_goodwill_within_the_cap_is_credited_and_above_it_a_supervisor_app
     credits = await PointsEntry.filter(kind=EntryKind.COMPENSATION).count()
     assert credits == 2
     # The cap is the agent's day: tomorrow there is room again.
-    tomorrow = await resolutions.credit_goodwill(
+    tomorrow = await goodwill.credit_goodwill(
         actor=AGENT,
         number=ticket.number,
         key="g4",

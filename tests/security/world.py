@@ -16,7 +16,7 @@ from strawberry import relay
 
 from fulfilment.planning import Planner
 from models.actors import Actor, Role
-from models.aftersales import replies, resolutions, tickets
+from models.aftersales import goodwill, replies, tickets
 from models.aftersales.models import TicketCategory
 from models.aftersales.rules import TicketPolicy
 from models.catalog.models import Warehouse
@@ -106,7 +106,7 @@ async def _tickets(order_number: str) -> dict[str, str]:
     await replies.resolve(
         actor=agent, number=rated.number, summary="已答复", now=now, policy=policy
     )
-    pending = await resolutions.credit_goodwill(
+    pending = await goodwill.credit_goodwill(
         actor=agent,
         number=rated.number,
         key="sec-pending",
