@@ -115,7 +115,7 @@ MATRIX: dict[str, Row] = {
         expect("U F F A F A F"),
     ),
     "Query.myWarehouses": Row(
-        "query { myWarehouses { code timezone } }", none, expect("U F F A A A")
+        "query { myWarehouses { code timezone } }", none, expect("U F F A A A F")
     ),
     "Query.slaReport": Row(
         "query($from: DateTime!, $to: DateTime!, $code: String) {"
@@ -245,7 +245,7 @@ MATRIX: dict[str, Row] = {
     "Subscription.fulfilmentQueueChanged": Row(
         "subscription($w: String!) { fulfilmentQueueChanged(warehouseCode: $w) { number } }",
         lambda w, c: {"w": W1},
-        expect("U F F A F A"),
+        expect("U F F A F A F"),
     ),
     "Subscription.fulfilmentAlerts": Row(
         "subscription($w: String!) { fulfilmentAlerts(warehouseCode: $w) { kind } }",
