@@ -102,7 +102,7 @@ async def _within_cap(actor: Actor, amount: int, *, now: datetime, policy: Ticke
         agent=actor.subject,
         defaults={"daily_points": policy.goodwill_daily_cap, "set_by": "default"},
     )
-    cap = await GoodwillCap.select_for_update().get(agent=actor.subject)
+    cap = await GoodwillCap.select_for_update(no_key=True).get(agent=actor.subject)
     zone = ZoneInfo(policy.timezone)
     # The programme's day, compared in UTC (SQLite compares the stored text).
     day_start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone).astimezone(UTC)
@@ -145,7 +145,7 @@ async def approve_goodwill(*, actor: Actor, resolution_id: int, now: datetime) -
         raise NotFound("no goodwill credit awaiting approval", field="resolution_id")
     async with in_transaction():
         ticket = await locked(number=(await Ticket.get(id=found.ticket_id)).number, actor=actor)
-        resolution = await Resolution.select_for_update().get(id=found.id)
+        resolution = await Resolution.select_for_update(no_key=True).get(id=found.id)
         if resolution.status is ResolutionStatus.DONE:
             return Resolved(ticket, resolution, replayed=True)
         if resolution.status is not ResolutionStatus.AWAITING_APPROVAL:

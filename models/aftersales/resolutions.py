@@ -165,7 +165,7 @@ async def ticket_order(ticket: Ticket, *, allowed: frozenset[OrderStatus], wante
     InvalidInput (none named), InvalidTransition."""
     if ticket.order_id is None:
         raise InvalidInput("the ticket names no order", field="number")
-    order = await Order.select_for_update().get(id=ticket.order_id)
+    order = await Order.select_for_update(no_key=True).get(id=ticket.order_id)
     if order.status not in allowed:
         raise InvalidTransition(current=order.status.value, wanted=wanted)
     return order

@@ -139,13 +139,13 @@ async def record_scan(
         return None
     async with in_transaction():
         resolution = await Resolution.get(id=found.resolution_id)
-        ticket = await Ticket.select_for_update().get(id=resolution.ticket_id)
-        resolution = await Resolution.select_for_update().get(id=found.resolution_id)
+        ticket = await Ticket.select_for_update(no_key=True).get(id=resolution.ticket_id)
+        resolution = await Resolution.select_for_update(no_key=True).get(id=found.resolution_id)
         if actor is not None and not await _may_scan(actor, resolution):
             raise NotFound(
                 f"no {scan.carrier} parcel {scan.tracking_number}", field=f"{prefix}tracking_number"
             )
-        parcel = await ReturnParcel.select_for_update().get(id=found.id)
+        parcel = await ReturnParcel.select_for_update(no_key=True).get(id=found.id)
         if not await _store(parcel, scan):
             return ReturnScanned(parcel, created=False, received=False, resolution_id=resolution.id)
         received = scan.status == RECEIVED and resolution.status is ResolutionStatus.AWAITING_RETURN
@@ -197,7 +197,7 @@ async def _receive(
 ) -> None:
     """The return arrived: the units go back on hand, the points back into their lots, and
     the cash part of a paid order is owed back (asked of Stripe after the commit)."""
-    order = await Order.select_for_update().get(id=resolution.order_id)
+    order = await Order.select_for_update(no_key=True).get(id=resolution.order_id)
     lines = await OrderLine.filter(order_id=order.id).values_list("gift_id", "quantity")
     if order.warehouse_id is not None:
         await stock.restock(

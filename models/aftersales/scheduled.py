@@ -120,12 +120,16 @@ class TicketPromises:
         return sorted({d.ticket_id for d in await candidates.order_by("due_at").limit(batch)})
 
     async def lock_owners(self, ids: list[int]) -> dict[int, Ticket]:
-        locked = Ticket.select_for_update(skip_locked=True).filter(id__in=ids).order_by("id")
+        locked = (
+            Ticket.select_for_update(skip_locked=True, no_key=True)
+            .filter(id__in=ids)
+            .order_by("id")
+        )
         return {t.id: t for t in await locked}
 
     async def lock_due(self, owner_ids: list[int], *, now: datetime) -> list[DueDeadline]:
         due = (
-            await TicketDeadline.select_for_update(skip_locked=True)
+            await TicketDeadline.select_for_update(skip_locked=True, no_key=True)
             .filter(ticket_id__in=owner_ids, due_at__lte=now)
             .order_by("due_at", "id")
         )
@@ -181,7 +185,7 @@ class TicketCompensations:
 
     async def claim(self, *, batch: int) -> list[TicketAlert]:
         return list(
-            await TicketAlert.select_for_update(skip_locked=True)
+            await TicketAlert.select_for_update(skip_locked=True, no_key=True)
             .filter(kind=ServiceAlertKind.FIRST_REPLY_BREACHED, compensated_at__isnull=True)
             .order_by("id")
             .limit(batch)
@@ -280,7 +284,7 @@ async def close_resolved(*, now: datetime, policy: TicketPolicy, batch: int = BA
     while True:
         async with in_transaction():
             due = (
-                await Ticket.select_for_update(skip_locked=True)
+                await Ticket.select_for_update(skip_locked=True, no_key=True)
                 .filter(state=TicketState.RESOLVED, resolved_at__lte=now - policy.close_after)
                 .order_by("resolved_at", "id")
                 .limit(batch)

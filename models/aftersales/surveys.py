@@ -141,7 +141,7 @@ async def record(survey: Survey, rating: int, *, by: str, now: datetime) -> Surv
     """Record (or replace) a survey's rating, in one transaction; a low rating of a ticket's
     service raises its alert for a supervisor."""
     async with in_transaction():
-        locked = await Survey.select_for_update().get(id=survey.id)
+        locked = await Survey.select_for_update(no_key=True).get(id=survey.id)
         locked.rating, locked.rated_at, locked.rated_by = rating, now, by
         await locked.save(update_fields=["rating", "rated_at", "rated_by"])
         if locked.ticket_id is not None:
@@ -151,7 +151,7 @@ async def record(survey: Survey, rating: int, *, by: str, now: datetime) -> Surv
 
 async def _rated_ticket(survey: Survey, rating: int, *, now: datetime) -> None:
     assert survey.ticket_id is not None
-    ticket = await Ticket.select_for_update().get(id=survey.ticket_id)
+    ticket = await Ticket.select_for_update(no_key=True).get(id=survey.ticket_id)
     await timeline.add(
         ticket_id=ticket.id,
         kind=TimelineKind.RATING,

@@ -8,7 +8,9 @@ the member answers a wait (the clock runs again, moved on by the time waited), i
 answer within a day, and reopens a ticket resolved less than a week ago.
 
 Lock order: the ticket row first, then what a change writes (its timeline, deadlines,
-the outbox, a member's points account).
+the outbox, a member's points account). Ticket rows are locked FOR NO KEY UPDATE, as orders
+are: what a change does to a ticket never touches its key, so the rows that name it (its
+timeline, alerts, surveys) can still be written by whoever needs to meanwhile.
 """
 
 from __future__ import annotations
@@ -58,7 +60,11 @@ async def locked(*, number: str, actor: Actor) -> Ticket:
     """The ticket, row-locked, if the actor may see it; raises NotFound."""
     ticket = None
     if validation.fits(Ticket, "number", number):
-        ticket = await Ticket.filter(number=number.strip().upper()).select_for_update().first()
+        ticket = (
+            await Ticket.filter(number=number.strip().upper())
+            .select_for_update(no_key=True)
+            .first()
+        )
     if ticket is None or not await may_see(actor, ticket):
         raise NotFound(f"no ticket {number!r}", field="number")
     return ticket
@@ -135,7 +141,7 @@ async def take_text(
             await Ticket.filter(member_id=member_id)
             .exclude(state=TicketState.CLOSED)
             .order_by("-id")
-            .select_for_update()
+            .select_for_update(no_key=True)
             .first()
         )
         if latest is not None and (
