@@ -28,7 +28,13 @@ from api.outage import DatabaseOutageMiddleware
 from api.settings import Settings, load_settings
 from api.webhooks.carrier import carrier_webhook
 from api.webhooks.stripe import stripe_webhook
-from api.wiring import credits_told_from, gateway_of, order_effects_of, planner_of
+from api.wiring import (
+    credits_told_from,
+    gateway_of,
+    order_effects_of,
+    planner_of,
+    ticket_policy_of,
+)
 from models.events import CATALOG, LOCAL, ORDERS
 from models.events.listener import listening
 from models.payments.gateway import StripeGateway
@@ -64,6 +70,7 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
         planner=planner_of(settings),
         order_effects=order_effects_of(settings),
         notify_credits_from=credits_told_from(settings),
+        ticket_policy=ticket_policy_of(settings),
     )
 
 

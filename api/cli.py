@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -90,6 +90,7 @@ def _print_banner(host: str, port: int, secret: str) -> None:
     staff = mint_token(
         secret, role=Role.WAREHOUSE, subject="demo-staff", warehouses=[DEMO_WAREHOUSE]
     )
+    agent = mint_token(secret, role=Role.AGENT, subject="agent-1")
     click.echo(
         f"\n  pointsmall is starting on http://{host}:{port}\n"
         f"  GraphiQL: http://{host}:{port}/graphql\n"
@@ -99,6 +100,7 @@ def _print_banner(host: str, port: int, secret: str) -> None:
         f"  Warehouse token ({DEMO_WAREHOUSE}; paste it into the console's sign-in):\n"
         f"    {staff}\n"
         f"  Admin token:  {admin}\n"
+        f"  Agent token (the service desk: ticketQueue, replyToTicket, ...):  {agent}\n"
         f"  More tokens:  .venv/bin/pointsmall token --role warehouse --sub staff-1 "
         f"--warehouse SH01\n"
     )
@@ -293,6 +295,66 @@ def simulate(days: int, orders_per_day: int, specs: tuple[str, ...], start: str 
     )
     outcomes = sim.simulate(warehouses, demand, within=planner_of(settings).within)
     click.echo(sim.report(warehouses, demand, outcomes))
+
+
+@main.command("simulate-service")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
+@click.option("--tickets-per-day", required=True, type=click.IntRange(1, 200_000))
+@click.option(
+    "--handling-minutes",
+    required=True,
+    type=click.FloatRange(0.1, 24 * 60),
+    help="An agent's time for one first reply.",
+)
+@click.option("--agents", "staffed", multiple=True, type=click.IntRange(1, 10_000))
+@click.option("--shift", default="09:00-21:00", show_default=True, help="Agents' hours, local.")
+@click.option("--target", default=1.0, show_default=True, type=click.FloatRange(0.01, 1.0))
+@click.option("--start", default=None, help="First day of arrivals, YYYY-MM-DD (default: today).")
+def simulate_service(
+    days: int,
+    tickets_per_day: int,
+    handling_minutes: float,
+    staffed: tuple[int, ...],
+    shift: str,
+    target: float,
+    start: str | None,
+) -> None:
+    """Replay ticket arrivals against agents: the first-reply on-time rate, and the agents
+    needed to keep the promise."""
+    from api.wiring import ticket_policy_of
+    from models.aftersales import simulate as sim
+
+    settings = load_settings()
+    zone = settings.points_timezone
+    try:
+        hours = sim.parse_shift(shift, timezone=zone)
+        first = date.fromisoformat(start) if start else datetime.now(UTC).date()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    arrivals = sim.Arrivals(
+        datetime.combine(first, time(0), tzinfo=ZoneInfo(zone)), days, tickets_per_day
+    )
+    handling = timedelta(minutes=handling_minutes)
+    promise = ticket_policy_of(settings).first_reply
+    needed = sim.agents_needed(
+        arrivals, handling=handling, shift=hours, promise=promise, target=target
+    )
+    tried = sorted(set(staffed) | ({needed.agents - 1, needed.agents} - {0} if needed else set()))
+    results = [
+        sim.simulate(arrivals, agents=n, handling=handling, shift=hours, promise=promise)
+        for n in tried
+    ]
+    click.echo(
+        sim.report(
+            arrivals,
+            results,
+            needed,
+            handling=handling,
+            shift=hours,
+            promise=promise,
+            target=target,
+        )
+    )
 
 
 def _demo_warehouses() -> tuple[str, ...]:

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "models.orders.models",
     "models.payments.models",
     "models.notifications.models",
+    "models.aftersales.models",
     "fulfilment.models",
 ]
 MIGRATIONS = "models.migrations"

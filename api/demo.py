@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from api.demo_data import CATEGORIES, FAMILY_NAMES, GIFTS, GIVEN_NAMES, WAREHOUSES
+from fulfilment import tracking
+from fulfilment.planning import Planner
+from fulfilment.shipments import ship
+from models.actors import Actor, Role
 from models.catalog import service as catalog
 from models.catalog.models import Gift, Stock, Warehouse
 from models.members.models import Tier
 from models.members.service import Contact, upsert_member
-from models.orders import redemption
-from models.orders.models import Order
+from models.orders import lifecycle, redemption
+from models.orders.models import Order, OrderStatus
 from models.orders.ports import ShipPlanner
 from models.orders.rules import Address, LineRequest
+from models.parcels import Scan
 from models.points import service as points
 
 DEMO_MEMBER = "13800000001"
@@ -41,10 +46,38 @@ async def seed(*, members: int, if_empty: bool, planner: ShipPlanner | None = No
     if order is not None and order.warehouse_id is not None:
         warehouse = await Warehouse.get(id=order.warehouse_id)
         waiting = f"; their order {order.number} waits in {warehouse.code}"
+    if members:
+        cup = await _delivered_cup(planner or Planner(), now)
+        waiting += f"; their mug, order {cup}, was delivered yesterday: open a ticket about it"
     return (
         f"seeded {len(WAREHOUSES)} warehouses, {len(CATEGORIES)} categories, "
         f"{len(GIFTS)} gifts and {members} members (demo member {DEMO_MEMBER}{waiting})"
     )
+
+
+async def _delivered_cup(planner: ShipPlanner, now: datetime) -> str:
+    """The demo member's mug, redeemed three days ago, shipped and delivered yesterday: the
+    order an after-sales ticket can be about ("the cup arrived broken")."""
+    placed_at = now - timedelta(days=3)
+    request = redemption.RedeemRequest("demo-cup", [LineRequest("HM-MUG", 1)], DEMO_ADDRESS)
+    placed = await redemption.redeem(
+        member_external_id=DEMO_MEMBER, request=request, now=placed_at, planner=planner
+    )
+    number = placed.order.number
+    staff = Actor(Role.ADMIN, "demo-seed")
+    for step in (OrderStatus.PICKING, OrderStatus.PACKED):
+        await lifecycle.advance(number=number, to=step, actor=staff, now=placed_at)
+    await ship(
+        number=number,
+        carrier="SF",
+        tracking_number="SF-DEMO-CUP-1",
+        actor=staff,
+        now=now - timedelta(days=2),
+        planner=planner,
+    )
+    scan = Scan("SF", "SF-DEMO-CUP-1", "DELIVERED", "上海嘉定", "本人签收", now - timedelta(days=1))
+    await tracking.record(scan=scan, actor=None, now=now)
+    return number
 
 
 async def _demo_order(planner: ShipPlanner, now: datetime) -> Order | None:

@@ -64,6 +64,12 @@ class Settings:
     push_webhook_url: str | None = None  # unset: nothing is pushed
     push_webhook_secret: str = DEV_PUSH_WEBHOOK_SECRET
     push_timeout_seconds: float = 5.0
+    first_reply_hours: int = 48  # after-sales: the promise of a first reply from a person
+    follow_up_reply_hours: int = 24  # an answer to each later message of the member
+    resolve_within_days: int = 7
+    service_at_risk_hours: int = 8  # a ticket's promise with less time left is at risk
+    ticket_compensation_points: int = 100  # credited once when a first reply is breached
+    goodwill_daily_cap: int = 500  # goodwill points an agent may credit a day (admins set more)
 
     @property
     def production(self) -> bool:
@@ -79,6 +85,12 @@ class Settings:
             problems.append("QUIET_HOURS must be HH:MM-HH:MM, e.g. 22:00-08:00")
         if self.graphql_documents not in ("any", "trusted"):
             problems.append("GRAPHQL_DOCUMENTS must be any or trusted")
+        if min(self.first_reply_hours, self.follow_up_reply_hours, self.resolve_within_days) < 1:
+            problems.append(
+                "FIRST_REPLY_HOURS, FOLLOW_UP_REPLY_HOURS and RESOLVE_WITHIN_DAYS must be positive"
+            )
+        if self.service_at_risk_hours < 0 or self.ticket_compensation_points < 1:
+            problems.append("SERVICE_AT_RISK_HOURS must be >= 0, TICKET_COMPENSATION_POINTS >= 1")
         if self.smsc_url and not self.smsc_url.startswith("smpp://"):
             problems.append("SMSC_URL must be smpp://system_id:password@host:port")
         if self.push_webhook_url and not self.push_webhook_url.startswith(("http://", "https://")):
@@ -169,4 +181,10 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         push_webhook_url=config("PUSH_WEBHOOK_URL", default=None) or None,
         push_webhook_secret=config("PUSH_WEBHOOK_SECRET", default=DEV_PUSH_WEBHOOK_SECRET),
         push_timeout_seconds=config("PUSH_TIMEOUT_SECONDS", cast=float, default=5.0),
+        first_reply_hours=config("FIRST_REPLY_HOURS", cast=int, default=48),
+        follow_up_reply_hours=config("FOLLOW_UP_REPLY_HOURS", cast=int, default=24),
+        resolve_within_days=config("RESOLVE_WITHIN_DAYS", cast=int, default=7),
+        service_at_risk_hours=config("SERVICE_AT_RISK_HOURS", cast=int, default=8),
+        ticket_compensation_points=config("TICKET_COMPENSATION_POINTS", cast=int, default=100),
+        goodwill_daily_cap=config("GOODWILL_DAILY_CAP", cast=int, default=500),
     )

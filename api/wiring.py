@@ -7,13 +7,14 @@ and another to the worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from api.settings import Settings
 from fulfilment.planning import Planner
+from models.aftersales.rules import TicketPolicy
 from models.notifications.delivery import DeliveryPolicy
 from models.notifications.ports import LogSmsCentre, PushPlatform, SmsCentre
 from models.notifications.push import PushPolicy
@@ -30,6 +31,19 @@ def planner_of(settings: Settings) -> Planner:
     return Planner(
         within=timedelta(days=settings.ship_within_days),
         at_risk=timedelta(hours=settings.at_risk_hours),
+    )
+
+
+def ticket_policy_of(settings: Settings) -> TicketPolicy:
+    """The after-sales promise: first reply, later answers, resolution, at risk, goodwill."""
+    return TicketPolicy(
+        first_reply=timedelta(hours=settings.first_reply_hours),
+        follow_up=timedelta(hours=settings.follow_up_reply_hours),
+        resolve=timedelta(days=settings.resolve_within_days),
+        at_risk=timedelta(hours=settings.service_at_risk_hours),
+        compensation_points=settings.ticket_compensation_points,
+        goodwill_daily_cap=settings.goodwill_daily_cap,
+        timezone=settings.points_timezone,
     )
 
 
@@ -119,6 +133,7 @@ class SweepPolicy:
     compensation_rate: Decimal = Decimal("0.10")
     payment_timeout: timedelta = timedelta(minutes=30)
     batch: int = 100
+    service: TicketPolicy = field(default_factory=TicketPolicy)
 
 
 def policy_of(settings: Settings) -> SweepPolicy:
@@ -126,4 +141,5 @@ def policy_of(settings: Settings) -> SweepPolicy:
     return SweepPolicy(
         compensation_rate=settings.compensation_rate,
         payment_timeout=timedelta(minutes=settings.payment_timeout_minutes),
+        service=ticket_policy_of(settings),
     )

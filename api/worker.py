@@ -1,10 +1,11 @@
 """`pointsmall worker`: every domain's periodic jobs, a pass every interval until a signal.
 
 The domains declare their jobs beside their rules (`fulfilment/scheduled.py`,
-`models/points/scheduled.py`, `models/payments/scheduled.py`); this module only composes
-them (`SOURCES`, in the order a pass runs them), runs the pass, logs it and counts each
-job's work for /metrics. A new module's job is declared in that module and composed here as
-one more source; no other domain's file changes.
+`models/points/scheduled.py`, `models/payments/scheduled.py`,
+`models/aftersales/scheduled.py`); this module only composes them (`SOURCES`, in the order a
+pass runs them), runs the pass, logs it and counts each job's work for /metrics. A new
+module's job is declared in that module and composed here as one more source; no other
+domain's file changes.
 
 SIGTERM or SIGINT lets the pass under way finish (each of its batches is atomic anyway) and
 then stops the loop. A pass that fails (the database restarting, say) is logged and retried
@@ -27,6 +28,7 @@ from api.messaging import Messaging
 from api.settings import Settings
 from api.wiring import SweepPolicy, gateway_of, planner_of, policy_of
 from fulfilment import scheduled as fulfilment
+from models.aftersales import scheduled as aftersales
 from models.jobs import Job
 from models.notifications import scheduled as notifications
 from models.notifications.ports import SmsCentre
@@ -77,10 +79,22 @@ def payments_jobs(context: JobContext) -> list[Job]:
     )
 
 
+def aftersales_jobs(context: JobContext) -> list[Job]:
+    policy = context.policy
+    return aftersales.jobs(policy=policy.service, batch=policy.batch, gateway=context.gateway)
+
+
 # A pass runs alerts, compensation, expiry, unpaid cancellation, settlement: a breach is
 # compensated in the pass that raises it, and an intent of an order cancelled for want of
-# payment is cancelled in the same pass.
-SOURCES: tuple[JobSource, ...] = (fulfilment_jobs, points_jobs, payments_jobs, notifications_jobs)
+# payment is cancelled in the same pass. After-sales takes in the texts kept, then watches
+# its tickets' promises the same way.
+SOURCES: tuple[JobSource, ...] = (
+    fulfilment_jobs,
+    points_jobs,
+    payments_jobs,
+    notifications_jobs,
+    aftersales_jobs,
+)
 
 
 def compose(sources: Sequence[JobSource], context: JobContext) -> list[Job]:

@@ -22,12 +22,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import dataset, http_rows, inproc_rows, load, report, sms_rows, trusted_rows
+from benchmarks import (
+    dataset,
+    http_rows,
+    inproc_rows,
+    load,
+    report,
+    service_rows,
+    sms_rows,
+    trusted_rows,
+)
 from benchmarks.sizes import FULL, SMOKE, Sizes
 from benchmarks.workloads import Scripts
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
 WRK_ROWS = {1, 2, 3, 7, 10}
+MAIN_ROWS = {1, 2, 3, 4, 7, 10}  # the rows that need the main data set
+SERVICE_ROWS = {11, 12, 13}
 
 
 def arguments() -> argparse.Namespace:
@@ -64,7 +75,7 @@ def measure(rows: set[int], sizes: Sizes, repeat: int, reuse: bool) -> dict[str,
     now = datetime.now(UTC)
     found: dict[str, Any] = {"errors": {}}
     name = "pointsmall_bench_smoke" if sizes.smoke else "pointsmall_bench"
-    url = asyncio.run(prepare(name, sizes, now, reuse=reuse))
+    url = asyncio.run(prepare(name, sizes, now, reuse=reuse)) if rows & MAIN_ROWS else ""
     if rows & WRK_ROWS and load.ensure_wrk() is None:
         for row in sorted(rows & WRK_ROWS):
             found["errors"][str(row)] = "wrk is not installed and apt-get could not install it"
@@ -81,10 +92,14 @@ def measure(rows: set[int], sizes: Sizes, repeat: int, reuse: bool) -> dict[str,
             (10, lambda: {"latency": sms_rows.latency(url, sizes, scripts, logs)}),
             (8, lambda: {"delivery": sms_rows.throughput(sizes, logs, repeat)}),
             (9, lambda: {"claim": sms_rows.claim_cost(sizes, repeat)}),
+            (11, lambda: service(sizes, now, repeat)),
         ]
         for row, step in steps:
-            if row in rows or (row == 1 and 2 in rows):
-                print(f"row {row if row != 1 else '1-2'}:")
+            together = {1: {1, 2}, 11: SERVICE_ROWS}.get(row, {row})  # measured as one
+            if rows & together:
+                print(
+                    f"row {'-'.join(str(r) for r in sorted(together)[:: len(together) - 1 or 1])}:"
+                )
                 began = time.perf_counter()
                 try:
                     found.update(step())
@@ -123,6 +138,22 @@ def redeem(url: str, sizes: Sizes, scripts: Scripts, logs: Path, repeat: int) ->
     return found
 
 
+def service(sizes: Sizes, now: datetime, repeat: int) -> dict[str, Any]:
+    """Rows 8-10 on their own data set (prepared once, dropped afterwards)."""
+
+    async def work() -> dict[str, Any]:
+        await service_rows.prepare(sizes, now)
+        try:
+            return {
+                "service": await service_rows.report(sizes, now, repeat),
+                "ticket_sweeper": await service_rows.sweeper(sizes, now, repeat),
+            }
+        finally:
+            await dataset.drop(service_rows.BASE)
+
+    return asyncio.run(work())
+
+
 def sweep(sizes: Sizes, now: datetime, repeat: int) -> dict[str, Any]:
     async def work() -> dict[str, Any]:
         await inproc_rows.sweep_base(sizes, now)
@@ -148,9 +179,11 @@ def build_rows(found: dict[str, Any], sizes: Sizes) -> list[report.Row]:
     if "latency" in found:
         row3 = found["redeem_64"].median if "redeem_64" in found else None
         rows.append(report.latency_row(found["latency"], row3))
+    if "service" in found:
+        rows += service_rows.rows(found, sizes)
     for row, error in found["errors"].items():
         rows.append(report.Row(row, "not measured", error, "", "", "", None, [error]))
-    return sorted(rows, key=lambda r: (int("".join(c for c in r.number if c.isdigit())), r.number))
+    return sorted(rows, key=lambda r: (int(r.number.rstrip("abcdefgh")), r.number))
 
 
 def raw(found: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,9 @@ class Sizes:
     tokens: int  # distinct members the load generator rotates through
     sms_backlog: int  # messages due when the worker starts (row 8)
     claim_waiting: tuple[int, int]  # messages waiting, few and very many (row 9)
+    service_open: int  # after-sales: open tickets (rows 11 and 12)
+    service_resolved: int  # and resolved, rated ones besides (row 11)
+    service_due: tuple[int, int]
     counted_sizes: tuple[int, int] = (10, 100)
 
     @property
@@ -45,6 +48,9 @@ FULL = Sizes(
     tokens=20_000,
     sms_backlog=100_000,
     claim_waiting=(10_000, 1_000_000),
+    service_open=1_000_000,
+    service_resolved=250_000,
+    service_due=(1_000, 10_000),
 )
 
 SMOKE = Sizes(
@@ -61,4 +67,7 @@ SMOKE = Sizes(
     tokens=1_000,
     sms_backlog=2_000,
     claim_waiting=(1_000, 20_000),
+    service_open=20_000,
+    service_resolved=5_000,
+    service_due=(20, 200),
 )

@@ -1,4 +1,7 @@
-"""Warehouse calendars and the seven-day shipping promise: pure rules, the caller supplies `now`."""
+"""Warehouse calendars and the seven-day shipping promise: pure rules, the caller supplies `now`.
+
+An order's ship-by is a promise like any other with a deadline: the time left, at risk and
+breached are `models.promises.rules`, read here in the words of shipping."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from models.promises import rules as promises
 
 __all__ = [
     "DEFAULT_AT_RISK_THRESHOLD",
@@ -122,13 +127,12 @@ def first_free_day(
 
 def hours_left(ship_by: datetime, *, now: datetime) -> float:
     """Return the hours from now until ship_by; negative once the deadline has passed."""
-    return (_utc(ship_by, "ship_by") - _utc(now, "now")) / timedelta(hours=1)
+    return promises.hours_left(ship_by, now=now)
 
 
 def is_breached(ship_by: datetime, *, now: datetime, shipped: bool) -> bool:
     """Return whether an unshipped order has reached its deadline (now >= ship_by)."""
-    # At ship_by itself the order can no longer ship *before* ship_by, so it is breached.
-    return not shipped and _utc(now, "now") >= _utc(ship_by, "ship_by")
+    return promises.is_breached(ship_by, now=now, kept=shipped)
 
 
 def is_at_risk(
@@ -139,9 +143,7 @@ def is_at_risk(
     threshold: timedelta = DEFAULT_AT_RISK_THRESHOLD,
 ) -> bool:
     """Return whether an unshipped, not yet breached order has less than threshold left."""
-    # Breached orders are excluded so that at-risk and breached are disjoint states.
-    left = _utc(ship_by, "ship_by") - _utc(now, "now")
-    return not shipped and timedelta(0) < left < threshold
+    return promises.is_at_risk(ship_by, now=now, kept=shipped, threshold=threshold)
 
 
 def parse_closed_dates(values: Iterable[str | date]) -> frozenset[date]:

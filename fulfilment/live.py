@@ -10,7 +10,7 @@ fresh from the database, and a notice that finds nothing new yields nothing. `RE
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +21,7 @@ from models.actors import Actor
 from models.catalog.models import Warehouse
 from models.errors import NotFound
 from models.events import ALERTS, LOCAL, ORDERS, RESYNC, InProcessBus
+from models.events.streams import SentIds
 from models.orders.models import Order
 from models.orders.reads import visible_order
 
@@ -123,7 +124,7 @@ async def warehouse_alerts(
     with bus.listen(ALERTS) as notices:
         warehouse = await _warehouse(warehouse_code)
         latest = await Alert.filter(warehouse_id=warehouse.id).order_by("-id").first()
-        sent = _Sent(latest.id if latest else 0)
+        sent = SentIds(latest.id if latest else 0)
         async for payload in notices:
             if payload == RESYNC:
                 missed = Alert.filter(warehouse_id=warehouse.id, id__gt=sent.high)
@@ -136,27 +137,3 @@ async def warehouse_alerts(
             for alert in raised:
                 sent.add(alert.id)
                 yield RaisedAlert(alert, await Order.get(id=alert.order_id))
-
-
-class _Sent:
-    """The alerts a subscription sent: a resync asks for those above `high` (the newest id
-    sent, or the newest at the start); the recent ones are remembered so that neither a
-    resync nor a late notice sends one twice. (An alert whose transaction committed late
-    with an id below `high`, while the listener was away, is not found by a resync.)"""
-
-    KEEP = 1000
-
-    def __init__(self, high: int) -> None:
-        self.high = high
-        self._recent: deque[int] = deque(maxlen=self.KEEP)
-        self._ids: set[int] = set()
-
-    def __contains__(self, alert_id: object) -> bool:
-        return alert_id in self._ids
-
-    def add(self, alert_id: int) -> None:
-        if len(self._recent) == self.KEEP:
-            self._ids.discard(self._recent[0])
-        self._recent.append(alert_id)
-        self._ids.add(alert_id)
-        self.high = max(self.high, alert_id)

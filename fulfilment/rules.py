@@ -1,33 +1,22 @@
-"""Pure fulfilment rules: queue order, urgency, carriers and scans, compensation, rates."""
+"""Pure fulfilment rules: queue order, urgency, compensation, rates; carriers and scans are
+the rules of every parcel (`models.parcels`, re-exported here), a return's too."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from fulfilment import calendar
-from fulfilment.models import ShipmentStatus
-from models import validation
-from models.errors import InvalidInput
 from models.orders.models import OrderStatus
 from models.orders.rules import OPEN_STATUSES
-
-SCAN_STATUSES = frozenset(
-    {
-        ShipmentStatus.IN_TRANSIT,
-        ShipmentStatus.OUT_FOR_DELIVERY,
-        ShipmentStatus.DELIVERED,
-        ShipmentStatus.EXCEPTION,
-        ShipmentStatus.RETURNED,
-    }
-)
-# Carriers' clocks drift a little; a scan much further ahead than this is a wrong zone or date.
-MAX_CLOCK_SKEW = timedelta(minutes=15)
-CARRIER = re.compile(r"^[A-Z][A-Z0-9_-]{1,31}$")
-TRACKING_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,63}$")
+from models.parcels import MAX_CLOCK_SKEW as MAX_CLOCK_SKEW
+from models.parcels import SCAN_STATUSES as SCAN_STATUSES
+from models.parcels import Scan as Scan
+from models.parcels import carrier_code as carrier_code
+from models.parcels import clean_scan as clean_scan
+from models.parcels import latest as latest
+from models.parcels import tracking_number as tracking_number
+from models.promises import rules as promises
+from models.promises.rules import Urgency
 
 
 def queue_key(ship_by: datetime, order_id: int) -> tuple[datetime, int]:
@@ -35,25 +24,9 @@ def queue_key(ship_by: datetime, order_id: int) -> tuple[datetime, int]:
     return (ship_by.astimezone(UTC), order_id)
 
 
-@dataclass(frozen=True)
-class Urgency:
-    hours_left: float
-    at_risk: bool
-    breached: bool
-
-    @property
-    def at_risk_or_breached(self) -> bool:
-        """Under the at-risk threshold, or already past the deadline."""
-        return self.at_risk or self.breached
-
-
 def urgency(ship_by: datetime, *, now: datetime, shipped: bool, threshold: timedelta) -> Urgency:
     """How close an order is to its deadline at `now` (at risk and breached are disjoint)."""
-    return Urgency(
-        hours_left=round(calendar.hours_left(ship_by, now=now), 2),
-        at_risk=calendar.is_at_risk(ship_by, now=now, shipped=shipped, threshold=threshold),
-        breached=calendar.is_breached(ship_by, now=now, shipped=shipped),
-    )
+    return promises.urgency(ship_by, now=now, kept=shipped, threshold=threshold)
 
 
 def order_urgency(
@@ -72,68 +45,6 @@ def compensation_points(points_total: int, rate: Decimal) -> int:
         raise ValueError(f"compensation rate must be positive, got {rate}")
     owed = (Decimal(points_total) * rate).to_integral_value(rounding=ROUND_FLOOR)
     return max(1, int(owed))
-
-
-def carrier_code(value: str, *, field: str = "carrier") -> str:
-    """A carrier's code, upper-case (`sf` -> `SF`); raises InvalidInput."""
-    code = value.strip().upper()
-    if not CARRIER.match(code):
-        raise InvalidInput(
-            "carrier must be 2 to 32 letters, digits, '-' or '_' starting with a letter",
-            field=field,
-        )
-    return code
-
-
-def tracking_number(value: str, *, field: str = "tracking_number") -> str:
-    """A tracking number, upper-case without spaces; raises InvalidInput."""
-    number = re.sub(r"\s+", "", value).upper()
-    if not TRACKING_NUMBER.match(number):
-        raise InvalidInput("tracking number must be 4 to 64 letters, digits or '-'", field=field)
-    return number
-
-
-@dataclass(frozen=True)
-class Scan:
-    """One carrier scan as reported: what happened to the parcel, where and when."""
-
-    carrier: str
-    tracking_number: str
-    status: str
-    location: str
-    description: str
-    occurred_at: datetime
-
-
-def clean_scan(scan: Scan, *, now: datetime, prefix: str = "") -> Scan:
-    """The scan normalised (codes upper-case, time in UTC); raises InvalidInput."""
-    status = scan.status.strip().upper()
-    if status not in {s.value for s in SCAN_STATUSES}:
-        allowed = ", ".join(sorted(SCAN_STATUSES))
-        raise InvalidInput(f"status must be one of {allowed}", field=f"{prefix}status")
-    at = validation.moment(scan.occurred_at, field=f"{prefix}occurred_at", label="occurredAt")
-    if at > now + MAX_CLOCK_SKEW:
-        raise InvalidInput("occurredAt is in the future", field=f"{prefix}occurred_at")
-    return replace(
-        scan,
-        carrier=carrier_code(scan.carrier, field=f"{prefix}carrier"),
-        tracking_number=tracking_number(scan.tracking_number, field=f"{prefix}tracking_number"),
-        status=status,
-        location=validation.text(
-            scan.location, field=f"{prefix}location", max_length=200, required=False
-        ),
-        description=validation.text(
-            scan.description, field=f"{prefix}description", max_length=500, required=False
-        ),
-        occurred_at=at,
-    )
-
-
-def latest(events: Sequence[tuple[datetime, int, str]]) -> str | None:
-    """The status of the latest scan by when it happened (then by arrival): the shipment's."""
-    if not events:
-        return None
-    return max(events, key=lambda e: (e[0].astimezone(UTC), e[1]))[2]
 
 
 def on_time_rate(shipped: int, on_time: int) -> float | None:

@@ -1,39 +1,34 @@
 """Fulfilment's periodic work: raise due at-risk and breach alerts, compensate breaches.
 
-Each step works in small batches, each batch in its own transaction, so a worker killed
-mid-pass leaves every batch either done or untouched, and the next pass finishes the job.
-Its cost follows the due rows (deadlines by `due_at`, uncompensated breaches), never all
-orders.
-
-Safe with several workers on PostgreSQL: work is claimed with `FOR UPDATE SKIP LOCKED`, so a
-worker neither waits for nor repeats another's rows; the unique `(order, kind)` of an alert
-and the compensation's `external_ref` are the backstops. Lock order is the order row first
-(as when shipping or cancelling, which delete the deadlines under that lock), then the rest.
+An order's ship-by is watched as every promise with a deadline is (`models.promises.sweep`:
+batches in their own transactions, cost following the due rows, claims with `FOR UPDATE
+SKIP LOCKED`, each alert raised and each breach compensated once). This module is the
+order's side of it: its deadline and alert tables (`OrderPromises`), which orders still owe
+their promise (the open statuses), and what members hear. The unique `(order, kind)` of an
+alert and the compensation's `external_ref` are the backstops. Lock order is the order row
+first (as when shipping or cancelling, which delete the deadlines under that lock), then
+the rest.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from tortoise.transactions import in_transaction
-
 from fulfilment import rules
 from fulfilment.models import Alert, AlertKind, Deadline
-from models.errors import IdempotencyConflict
-from models.events import ALERTS, announce_many
+from models.events import ALERTS
 from models.jobs import Job
-from models.members.models import Member
 from models.notifications import outbox
 from models.notifications.models import NotificationKind as Kind
 from models.orders.models import Order
 from models.orders.rules import OPEN_STATUSES
-from models.points import service as points
-from models.points.models import EntryKind
+from models.promises import sweep
+from models.promises.sweep import DueDeadline, NewAlert, Owed
 
 BATCH = 100
-log = logging.getLogger("pointsmall.sweeper")
 
 
 def jobs(*, compensation_rate: Decimal, batch: int) -> list[Job]:
@@ -64,158 +59,127 @@ async def sweeper_lag(*, now: datetime) -> float:
 
 async def raise_alerts(*, now: datetime, batch: int = BATCH) -> list[AlertKind]:
     """Raise the alerts of due deadlines, once per order and kind; returns the kinds raised."""
-    raised: list[AlertKind] = []
-    busy: set[int] = set()
-    while True:
-        handled, kinds, skipped = await _alert_batch(now=now, batch=batch, busy=busy)
-        raised += kinds
-        busy |= skipped
-        if handled == 0:
-            return raised
-
-
-async def _alert_batch(
-    *, now: datetime, batch: int, busy: set[int]
-) -> tuple[int, list[AlertKind], set[int]]:
-    """One transaction: claim orders with due deadlines; returns handled, raised, busy orders.
-
-    The order row is the claim (`SKIP LOCKED`): whoever holds it handles all of that
-    order's due deadlines, so two workers never split one order's deadlines between them.
-    """
-    async with in_transaction():
-        candidates = Deadline.filter(due_at__lte=now)
-        if busy:
-            candidates = candidates.exclude(order_id__in=sorted(busy))
-        wanted = sorted({d.order_id for d in await candidates.order_by("due_at").limit(batch)})
-        if not wanted:
-            return 0, [], set()
-        orders = {
-            o.id: o
-            for o in await Order.select_for_update(skip_locked=True, no_key=True)
-            .filter(id__in=wanted)
-            .order_by("id")
-        }
-        if not orders:
-            return 0, [], set(wanted)
-        due = (
-            await Deadline.select_for_update(skip_locked=True)
-            .filter(order_id__in=sorted(orders), due_at__lte=now)
-            .order_by("due_at", "id")
-        )
-        raised = await _raise_all(due, orders, now=now)
-        await Deadline.filter(id__in=[d.id for d in due]).delete()
-        return len(due), raised, set(wanted) - set(orders)
-
-
-async def _raise_all(
-    due: list[Deadline], orders: dict[int, Order], *, now: datetime
-) -> list[AlertKind]:
-    """Record and announce the alerts of the due deadlines of still-open orders, once each.
-
-    A statement per step for the whole batch, not per alert. This transaction holds the
-    orders' locks, so no other worker raises their alerts meanwhile; the unique
-    `(order, kind)` stays the backstop (the batch rolls back and the next pass retries it).
-    """
-    wanted = {
-        (d.order_id, AlertKind(d.kind))
-        for d in due
-        if orders[d.order_id].status in OPEN_STATUSES and orders[d.order_id].warehouse_id
-    }
-    if not wanted:
-        return []
-    order_ids = sorted({order_id for order_id, _ in wanted})
-    rows = await Alert.filter(order_id__in=order_ids).values_list("order_id", "kind")
-    new = sorted(wanted - {(order_id, AlertKind(kind)) for order_id, kind in rows})
-    if not new:
-        return []
-    await Alert.bulk_create(
-        [
-            Alert(order_id=o, warehouse_id=orders[o].warehouse_id, kind=kind, raised_at=now)
-            for o, kind in new
-        ]
-    )
-    created = await Alert.filter(
-        order_id__in=sorted({o for o, _ in new}), raised_at=now
-    ).values_list("id", "order_id", "kind")
-    fresh = set(new)
-    ids = [str(i) for i, o, kind in created if (o, AlertKind(kind)) in fresh]
-    await announce_many(ALERTS, ids)
-    # A member hears of the risk to their order (the breach is told with its compensation).
-    at_risk = [orders[o] for o, kind in new if kind is AlertKind.AT_RISK]
-    await outbox.notify_many(
-        Kind.ORDER_AT_RISK,
-        [
-            outbox.Notice(
-                o.member_id,
-                outbox.order_key(o.number, Kind.ORDER_AT_RISK),
-                outbox.order_data(o),
-                o.id,
-            )
-            for o in at_risk
-        ],
-        now=now,
-    )
-    return [kind for _, kind in new]
+    return [AlertKind(kind) for kind in await sweep.raise_due(ORDER_PROMISES, now=now, batch=batch)]
 
 
 async def compensate_breaches(*, now: datetime, rate: Decimal, batch: int = BATCH) -> int:
     """Credit each breached order's member once; returns the breaches compensated."""
-    done = 0
-    while True:
-        count = await _compensation_batch(now=now, rate=rate, batch=batch)
-        done += count
-        if count == 0:
-            return done
+    return await sweep.compensate_once(OrderCompensations(rate), now=now, batch=batch)
 
 
-async def _compensation_batch(*, now: datetime, rate: Decimal, batch: int) -> int:
-    async with in_transaction():
-        alerts = (
+class OrderPromises:
+    """The orders' deadlines and alerts, as the watch of promises reads and writes them."""
+
+    channel = ALERTS
+
+    async def due_owners(self, *, now: datetime, batch: int, busy: set[int]) -> list[int]:
+        candidates = Deadline.filter(due_at__lte=now)
+        if busy:
+            candidates = candidates.exclude(order_id__in=sorted(busy))
+        return sorted({d.order_id for d in await candidates.order_by("due_at").limit(batch)})
+
+    async def lock_owners(self, ids: list[int]) -> dict[int, Order]:
+        locked = (
+            Order.select_for_update(skip_locked=True, no_key=True).filter(id__in=ids).order_by("id")
+        )
+        return {o.id: o for o in await locked}
+
+    async def lock_due(self, owner_ids: list[int], *, now: datetime) -> list[DueDeadline]:
+        due = (
+            await Deadline.select_for_update(skip_locked=True)
+            .filter(order_id__in=owner_ids, due_at__lte=now)
+            .order_by("due_at", "id")
+        )
+        return [DueDeadline(d.id, d.order_id, str(d.kind)) for d in due]
+
+    def owed(self, owner: Order, deadline: DueDeadline) -> bool:
+        return owner.status in OPEN_STATUSES and owner.warehouse_id is not None
+
+    async def raised(self, owner_ids: list[int]) -> set[NewAlert]:
+        rows = await Alert.filter(order_id__in=owner_ids).values_list("order_id", "kind")
+        return {NewAlert(order_id, str(kind)) for order_id, kind in rows}
+
+    async def record(
+        self, new: Sequence[NewAlert], owners: dict[int, Order], *, now: datetime
+    ) -> list[int]:
+        await Alert.bulk_create(
+            [
+                Alert(
+                    order_id=a.owner_id,
+                    warehouse_id=owners[a.owner_id].warehouse_id,
+                    kind=AlertKind(a.kind),
+                    raised_at=now,
+                )
+                for a in new
+            ]
+        )
+        created = await Alert.filter(
+            order_id__in=sorted({a.owner_id for a in new}), raised_at=now
+        ).values_list("id", "order_id", "kind")
+        fresh = {(a.owner_id, a.kind) for a in new}
+        return [i for i, o, kind in created if (o, str(kind)) in fresh]
+
+    async def tell(
+        self, new: Sequence[NewAlert], owners: dict[int, Order], *, now: datetime
+    ) -> None:
+        # A member hears of the risk to their order (the breach is told with its compensation).
+        at_risk = [owners[a.owner_id] for a in new if a.kind == AlertKind.AT_RISK]
+        await outbox.notify_many(
+            Kind.ORDER_AT_RISK,
+            [
+                outbox.Notice(
+                    o.member_id,
+                    outbox.order_key(o.number, Kind.ORDER_AT_RISK),
+                    outbox.order_data(o),
+                    o.id,
+                )
+                for o in at_risk
+            ],
+            now=now,
+        )
+
+    async def drop(self, deadline_ids: list[int]) -> None:
+        await Deadline.filter(id__in=deadline_ids).delete()
+
+
+ORDER_PROMISES = OrderPromises()
+
+
+@dataclass(frozen=True)
+class OrderCompensations:
+    """Breached orders owe `rate` of their points, credited once per order."""
+
+    rate: Decimal
+
+    async def claim(self, *, batch: int) -> list[Alert]:
+        return list(
             await Alert.select_for_update(skip_locked=True)
             .filter(kind=AlertKind.BREACHED, compensated_at__isnull=True)
             .order_by("id")
             .limit(batch)
         )
-        if not alerts:
-            return 0
+
+    async def owed(self, alerts: Sequence[Alert]) -> list[Owed]:
         orders = {o.id: o for o in await Order.filter(id__in=[a.order_id for a in alerts])}
-        members = await Member.filter(id__in=[o.member_id for o in orders.values()]).values_list(
-            "id", "external_id"
-        )
-        external_ids = dict(members)
-        # Another worker may be crediting some of these members in a batch of its own: take
-        # every account lock first, in member order, so the two queue instead of deadlocking.
-        await points.lock_accounts(member_ids=list(external_ids))
-        told = []
-        for alert in alerts:
-            order = orders[alert.order_id]
-            paid = await _compensate(order, external_ids, now=now, rate=rate)
-            key = outbox.order_key(order.number, Kind.ORDER_BREACHED)
-            data = outbox.order_data(order, compensation=paid)
-            told.append(outbox.Notice(order.member_id, key, data, order.id))
-        await Alert.filter(id__in=[a.id for a in alerts]).update(compensated_at=now)
-        await outbox.notify_many(Kind.ORDER_BREACHED, told, now=now)
-        return len(alerts)
+        return [self._owed(alert, orders[alert.order_id]) for alert in alerts]
 
-
-async def _compensate(
-    order: Order, external_ids: dict[int, str], *, now: datetime, rate: Decimal
-) -> int:
-    """Credit the order's member its compensation once; the points credited."""
-    ref = f"compensation:{order.number}"
-    amount = rules.compensation_points(int(order.points_total), rate)
-    try:
-        credit = await points.award(
-            member_external_id=str(external_ids[order.member_id]),
-            amount=amount,
+    def _owed(self, alert: Alert, order: Order) -> Owed:
+        return Owed(
+            alert_id=alert.id,
+            member_id=order.member_id,
+            amount=rules.compensation_points(int(order.points_total), self.rate),
+            external_ref=f"compensation:{order.number}",
             reason=f"Compensation: order {order.number} missed its ship-by date",
-            external_ref=ref,
-            now=now,
-            kind=EntryKind.COMPENSATION,
             order_number=order.number,
+            owner=order,
         )
-    except IdempotencyConflict:
-        # Credited before under another rate: the member was compensated once, as promised.
-        log.warning("%s exists with another amount; not credited again", ref)
-        return amount
-    return int(credit.entry.delta)
+
+    async def settle(self, owed: Sequence[Owed], paid: dict[int, int], *, now: datetime) -> None:
+        await Alert.filter(id__in=[o.alert_id for o in owed]).update(compensated_at=now)
+        told = []
+        for item in owed:
+            order: Order = item.owner
+            key = outbox.order_key(order.number, Kind.ORDER_BREACHED)
+            data = outbox.order_data(order, compensation=paid[item.alert_id])
+            told.append(outbox.Notice(order.member_id, key, data, order.id))
+        await outbox.notify_many(Kind.ORDER_BREACHED, told, now=now)

@@ -3,9 +3,8 @@
 One aggregate statement over the orders confirmed in the window (the
 `(warehouse_id, confirmed_at)` index), so the report stays fast with millions of orders.
 Its counts (confirmed, shipped, on time, open at risk, open breached) are written once for
-both databases. Only the percentiles differ: PostgreSQL has `percentile_cont`; on SQLite
-the same interpolated percentiles come from window functions over the hours-to-ship of the
-shipped orders.
+both databases; the percentiles of the hours to ship are the reports' one rule
+(`models.percentiles`), whose SQLite form ranks the shipped orders' hours.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fulfilment import rules
-from models import sql, validation
+from models import percentiles, sql, validation
 from models.actors import Actor, Role
 from models.catalog.models import Warehouse
 from models.errors import InvalidInput, NotFound
@@ -114,11 +113,22 @@ def _report_sql(
     """The rules of the report, once, over the placeholders given.
 
     At risk: open, deadline still ahead but sooner than the threshold; breached: open, at or
-    past the deadline (the two are disjoint, as in `fulfilment.calendar`).
+    past the deadline (the two are disjoint, as in `models.promises.rules`). The
+    percentiles are `models.percentiles`', of the hours from confirmation to shipping.
     """
     in_warehouses = "" if warehouses is None else f" AND warehouse_id IN ({warehouses})"
-    ranked = "" if postgres else _RANKED
-    percentile = _percentile_cont if postgres else _ranked_percentile
+    to_ship = percentiles.hours("confirmed_at", "shipped_at", postgres=postgres)
+    ranked = (
+        ""
+        if postgres
+        else percentiles.ranked(
+            "ranked", values=to_ship, source="base", where="shipped_at IS NOT NULL"
+        )
+    )
+
+    def percentile(p: float) -> str:
+        return percentiles.percentile(p, of=to_ship, ranked="ranked", postgres=postgres)
+
     return f"""
         WITH base AS (
             SELECT status, confirmed_at, ship_by, shipped_at FROM redemption_order
@@ -136,35 +146,3 @@ def _report_sql(
                {percentile(0.95)} AS p95
         FROM base
     """  # noqa: S608 -- only constant fragments and placeholders are interpolated
-
-
-def _percentile_cont(p: float) -> str:
-    """PostgreSQL: the percentile of the hours to ship (unshipped orders' nulls ignored)."""
-    hours = "EXTRACT(EPOCH FROM (shipped_at - confirmed_at)) / 3600.0"
-    return f"percentile_cont({p}) WITHIN GROUP (ORDER BY {hours})"
-
-
-# SQLite has no percentile_cont: the shipped orders' hours to ship, ranked, for
-# `_ranked_percentile`.
-_RANKED = """,
-        ranked AS (
-            SELECT h, ROW_NUMBER() OVER (ORDER BY h) - 1 AS i, COUNT(*) OVER () AS n
-            FROM (SELECT (julianday(shipped_at) - julianday(confirmed_at)) * 24.0 AS h
-                  FROM base WHERE shipped_at IS NOT NULL)
-        )"""
-
-
-def _ranked_percentile(p: float) -> str:
-    """SQLite: percentile_cont(p) of the hours to ship, from `ranked`."""
-    return f"(SELECT {_interpolated(p)} FROM ranked)"  # noqa: S608 -- constant fragments
-
-
-def _interpolated(p: float) -> str:
-    """percentile_cont(p) over `ranked` (h, i, n): linear between the two nearest ranks."""
-    position = f"({p} * (n - 1))"
-    low = f"CAST({position} AS INTEGER)"
-    fraction = f"({position} - {low})"
-    return (
-        f"SUM(h * CASE WHEN i = {low} THEN 1 - {fraction} "
-        f"WHEN i = {low} + 1 THEN {fraction} ELSE 0 END)"
-    )

@@ -1,4 +1,5 @@
-"""Carrier scans: stored once each, kept in the order they happened, DELIVERED completes.
+"""Carrier scans: stored once each, kept in the order they happened, DELIVERED completes
+(and asks the member how satisfied they were: `models.aftersales.surveys`).
 
 Lock order as everywhere: the order row first, then the shipment row, so a scan never
 deadlocks with a shipping or a cancellation of the same order.
@@ -15,6 +16,7 @@ from tortoise.transactions import in_transaction
 from fulfilment import rules
 from fulfilment.models import Shipment, ShipmentStatus, TrackingEvent
 from models.actors import Actor
+from models.aftersales import surveys
 from models.errors import NotFound
 from models.events import ORDERS, announce
 from models.orders import lifecycle
@@ -83,3 +85,5 @@ async def _settle(shipment: Shipment, order: Order, scan: rules.Scan) -> None:
     await shipment.save(update_fields=["status", "updated_at"])
     if scan.status == ShipmentStatus.DELIVERED and order.status is OrderStatus.SHIPPED:
         await lifecycle.move(order, OrderStatus.DELIVERED, at=scan.occurred_at)
+        # How did it go? Asked with the delivery, in its transaction.
+        await surveys.ask_about_order(order, now=scan.occurred_at)

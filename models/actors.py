@@ -1,4 +1,5 @@
-"""Who is acting: a member, warehouse staff of some warehouses, or an admin."""
+"""Who is acting: a member, warehouse staff of some warehouses, a service agent, or an admin
+(admins also supervise the agents)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from enum import StrEnum
 class Role(StrEnum):
     MEMBER = "member"
     WAREHOUSE = "warehouse"
+    AGENT = "agent"  # customer service: every member's tickets, and what a ticket needs
     ADMIN = "admin"
 
 
@@ -23,6 +25,15 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role is Role.AGENT
+
+    @property
+    def handles_tickets(self) -> bool:
+        """Agents and admins (the supervisors) work every member's tickets."""
+        return self.role in (Role.AGENT, Role.ADMIN)
 
     @property
     def is_member(self) -> bool:

@@ -12,7 +12,10 @@
     ├── CapacityExhausted        CAPACITY_EXHAUSTED
     ├── DuplicateTrackingNumber  DUPLICATE_TRACKING_NUMBER
     ├── PaymentUnavailable       PAYMENT_UNAVAILABLE
-    └── RateLimited              RATE_LIMITED
+    ├── RateLimited              RATE_LIMITED
+    ├── TicketClosed             TICKET_CLOSED
+    ├── NotYourOrder             NOT_YOUR_ORDER
+    └── ApprovalRequired         APPROVAL_REQUIRED
 
 The GraphQL layer turns each into a `UserError` in one place (`schema/errors.py`).
 """
@@ -91,6 +94,25 @@ class PaymentUnavailable(DomainError):
 
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
+
+
+class TicketClosed(DomainError):
+    """The ticket is closed: a new message opens a new ticket instead."""
+
+    code = "TICKET_CLOSED"
+
+
+class NotYourOrder(DomainError):
+    """A ticket may name only one of its member's own orders (absent or another member's
+    alike, so the code tells nothing of other members' orders)."""
+
+    code = "NOT_YOUR_ORDER"
+
+
+class ApprovalRequired(DomainError):
+    """Above the agent's daily goodwill cap: recorded, and a supervisor approves it."""
+
+    code = "APPROVAL_REQUIRED"
 
 
 def all_error_types() -> list[type[DomainError]]:

@@ -16,6 +16,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from fulfilment.planning import Planner
 from models.actors import Actor
+from models.aftersales.rules import TicketPolicy
 from models.orders.ports import OrderEffect, PaymentStarter, ShipPlanner
 
 K = TypeVar("K", bound=Hashable)
@@ -45,6 +46,7 @@ class Services:
     write_limit: Any = None
     # A billing credit of this many points or more is told to its member (None: never).
     notify_credits_from: int | None = None
+    ticket_policy: TicketPolicy = field(default_factory=TicketPolicy)
 
     @property
     def ship_within(self) -> timedelta:

@@ -49,6 +49,9 @@ class ErrorCode(Enum):
     DUPLICATE_TRACKING_NUMBER = "DUPLICATE_TRACKING_NUMBER"
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
     RATE_LIMITED = "RATE_LIMITED"
+    TICKET_CLOSED = "TICKET_CLOSED"
+    NOT_YOUR_ORDER = "NOT_YOUR_ORDER"
+    APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
 
 
 ERROR_CODES: dict[type[domain.DomainError], ErrorCode] = {
@@ -64,6 +67,9 @@ ERROR_CODES: dict[type[domain.DomainError], ErrorCode] = {
     domain.DuplicateTrackingNumber: ErrorCode.DUPLICATE_TRACKING_NUMBER,
     domain.PaymentUnavailable: ErrorCode.PAYMENT_UNAVAILABLE,
     domain.RateLimited: ErrorCode.RATE_LIMITED,
+    domain.TicketClosed: ErrorCode.TICKET_CLOSED,
+    domain.NotYourOrder: ErrorCode.NOT_YOUR_ORDER,
+    domain.ApprovalRequired: ErrorCode.APPROVAL_REQUIRED,
 }
 
 

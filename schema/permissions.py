@@ -63,3 +63,7 @@ class IsAdmin(_RolePermission):
 
 class IsMemberOrAdmin(_RolePermission):
     roles = (Role.MEMBER, Role.ADMIN)
+
+
+class IsAgentOrAdmin(_RolePermission):
+    roles = (Role.AGENT, Role.ADMIN)

@@ -33,6 +33,10 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.aftersales.mutations import AftersalesMutations
+from schema.aftersales.queries import AftersalesQueries
+from schema.aftersales.resolutions import ResolutionMutations
+from schema.aftersales.subscriptions import AftersalesSubscriptions
 from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.catalog.mutations import CatalogMutations
 from schema.catalog.queries import CatalogQueries
@@ -55,7 +59,14 @@ from schema.points.mutations import PointsMutations
 
 
 @strawberry.type
-class Query(MemberQueries, CatalogQueries, OrderQueries, FulfilmentQueries, NotificationQueries):
+class Query(
+    MemberQueries,
+    CatalogQueries,
+    OrderQueries,
+    FulfilmentQueries,
+    NotificationQueries,
+    AftersalesQueries,
+):
     @strawberry.field(
         description="Any object by its global id; null if absent or not yours.",
         directives=[DEPENDS_ON_CALLER],
@@ -81,12 +92,14 @@ class Mutation(
     PointsMutations,
     FulfilmentMutations,
     NotificationMutations,
+    AftersalesMutations,
+    ResolutionMutations,
 ):
     pass
 
 
 @strawberry.type
-class Subscription(FulfilmentSubscriptions, NotificationSubscriptions):
+class Subscription(FulfilmentSubscriptions, NotificationSubscriptions, AftersalesSubscriptions):
     pass
 
 

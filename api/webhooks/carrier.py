@@ -6,6 +6,9 @@ The body is one scan or a list of scans with the fields of `TrackingEventInput`
 
 401: unknown carrier, or a missing or wrong signature (nothing is read further).
 400: not JSON, or not scans (nothing is stored).
+A tracking number no outbound parcel has is looked for among after-sales' returns (a return
+received refunds its points, and its cash through Stripe after the receipt).
+
 200: every scan stored or already stored; 422: some were refused (unknown tracking number,
 a scan in the future...), the others stored. Each result names its scan by index, and
 resending the whole body is always safe.
@@ -25,7 +28,8 @@ from starlette.responses import JSONResponse
 
 from fulfilment import tracking
 from fulfilment.rules import Scan
-from models.errors import DomainError
+from models.aftersales import returns
+from models.errors import DomainError, NotFound
 from schema.context import Services
 
 log = logging.getLogger("pointsmall.webhooks.carrier")
@@ -118,7 +122,29 @@ async def carrier_webhook(request: Request) -> JSONResponse:
 async def _record(index: int, scan: Scan, services: Services) -> dict[str, Any]:
     try:
         recorded = await tracking.record(scan=scan, actor=None, now=services.clock())
+    except NotFound as missing:
+        return await _record_return(index, scan, services, missing)
     except DomainError as exc:
-        return {"index": index, "outcome": "refused", "code": exc.code, "message": exc.message}
+        return _refused(index, exc)
     outcome = "recorded" if recorded.created else "duplicate"
     return {"index": index, "outcome": outcome, "shipmentStatus": str(recorded.shipment.status)}
+
+
+async def _record_return(
+    index: int, scan: Scan, services: Services, missing: NotFound
+) -> dict[str, Any]:
+    """A tracking number no outbound parcel has may be a return's (after-sales)."""
+    try:
+        scanned = await returns.record_scan(scan=scan, actor=None, now=services.clock())
+    except DomainError as exc:
+        return _refused(index, exc)
+    if scanned is None:
+        return _refused(index, missing)
+    if scanned.received:
+        await returns.refund_cash(resolution_id=scanned.resolution_id, gateway=services.payments)
+    outcome = "recorded" if scanned.created else "duplicate"
+    return {"index": index, "outcome": outcome, "shipmentStatus": scanned.parcel.status}
+
+
+def _refused(index: int, exc: DomainError) -> dict[str, Any]:
+    return {"index": index, "outcome": "refused", "code": exc.code, "message": exc.message}

@@ -114,3 +114,13 @@ async def ship(*, warehouse_id: int, quantities: Mapping[int, int], reason: str)
         if not shipped:
             raise OutOfStock(f"fewer than {quantity} units are reserved to ship", field="lines")
         await StockMovement.create(stock_id=stock.id, delta=-quantity, reason=reason)
+
+
+async def restock(*, warehouse_id: int, quantities: Mapping[int, int], reason: str) -> None:
+    """Units come back into a warehouse (a return received): on hand goes up, recorded."""
+    for gift_id, quantity in sorted(quantities.items()):
+        found = await Stock.get_or_none(gift_id=gift_id, warehouse_id=warehouse_id)
+        if found is None:
+            found = await Stock.create(gift_id=gift_id, warehouse_id=warehouse_id, on_hand=0)
+        await Stock.filter(id=found.id).update(on_hand=F("on_hand") + quantity)
+        await StockMovement.create(stock_id=found.id, delta=quantity, reason=reason)

@@ -30,6 +30,8 @@ ORDERS = "pointsmall_orders"
 ALERTS = "pointsmall_alerts"
 CATALOG = "pointsmall_catalog"
 NOTIFICATIONS = "pointsmall_notifications"  # a member's inbox changed (the member's id)
+TICKETS = "pointsmall_tickets"  # a ticket changed (its number)
+SERVICE_ALERTS = "pointsmall_service_alerts"  # a ticket's alert was raised (the alert's id)
 # Delivered on every channel when notices may have been lost (the LISTEN connection came
 # back after a drop): subscribers read again whatever they follow, caches drop.
 RESYNC = "*"

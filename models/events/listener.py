@@ -1,13 +1,12 @@
 """PostgreSQL LISTEN/NOTIFY into this process's bus, so every replica hears every change.
 
 One dedicated asyncpg connection per process listens on every channel (orders, alerts,
-catalog) and hands each notice to `LOCAL.deliver`. If the connection drops (a restart, a
-failover, an idle timeout) the listener reconnects with exponential backoff; a periodic
-ping notices a connection that died silently. PostgreSQL keeps no notices for absent
-listeners, so each time it is listening again the listener delivers `RESYNC` on every
-channel: subscribers read what they follow again and send what changed meanwhile, caches
-drop.
-"""
+catalog, inboxes, tickets, service alerts) and hands each notice to `LOCAL.deliver`. If the
+connection drops (a restart, a failover, an idle timeout) the listener reconnects with
+exponential backoff; a periodic ping notices a connection that died silently. PostgreSQL
+keeps no notices for absent listeners, so each time it is listening again the listener
+delivers `RESYNC` on every channel: subscribers read what they follow again and send what
+changed meanwhile, caches drop."""
 
 from __future__ import annotations
 
@@ -20,7 +19,17 @@ from typing import Any
 
 import asyncpg
 
-from models.events import ALERTS, CATALOG, LOCAL, NOTIFICATIONS, ORDERS, RESYNC, InProcessBus
+from models.events import (
+    ALERTS,
+    CATALOG,
+    LOCAL,
+    NOTIFICATIONS,
+    ORDERS,
+    RESYNC,
+    SERVICE_ALERTS,
+    TICKETS,
+    InProcessBus,
+)
 
 log = logging.getLogger("pointsmall.notify")
 
@@ -38,7 +47,7 @@ class NotificationListener:
         database_url: str,
         *,
         bus: InProcessBus = LOCAL,
-        channels: Sequence[str] = (ORDERS, ALERTS, CATALOG, NOTIFICATIONS),
+        channels: Sequence[str] = (ORDERS, ALERTS, CATALOG, NOTIFICATIONS, TICKETS, SERVICE_ALERTS),
         max_backoff: float = 5.0,
         ping_interval: float = 10.0,
     ) -> None:

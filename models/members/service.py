@@ -154,9 +154,10 @@ async def members_by_ids(ids: list[int]) -> list[Member | None]:
 
 
 def may_see(actor: Actor | None, member: Member) -> bool:
-    """Admins see every member; a member sees only themself."""
+    """Admins and service agents (what a ticket needs) see every member; a member sees only
+    themself."""
     if actor is None:
         return False
-    return actor.role is Role.ADMIN or (
+    return actor.role in (Role.ADMIN, Role.AGENT) or (
         actor.role is Role.MEMBER and actor.subject == member.external_id
     )

@@ -33,6 +33,16 @@ class NotificationKind(StrEnum):
     POINTS_CREDITED = "POINTS_CREDITED"
     SMS_REPLY = "SMS_REPLY"  # the service's answer to a text from a handset
     QUESTION = "QUESTION"  # a question the member may answer by replying with a digit
+    # After-sales: the conversation a member started, and what was done for them.
+    TICKET_RECEIVED = "TICKET_RECEIVED"  # the automatic acknowledgement (not a reply)
+    TICKET_REPLY = "TICKET_REPLY"
+    TICKET_BREACHED = "TICKET_BREACHED"  # no first reply in time: compensated
+    TICKET_REFUNDED = "TICKET_REFUNDED"
+    TICKET_GOODWILL = "TICKET_GOODWILL"
+    TICKET_REPLACEMENT = "TICKET_REPLACEMENT"
+    TICKET_RETURN_EXPECTED = "TICKET_RETURN_EXPECTED"
+    TICKET_RETURN_RECEIVED = "TICKET_RETURN_RECEIVED"
+    TICKET_RESOLVED = "TICKET_RESOLVED"
 
 
 class SmsStatus(StrEnum):

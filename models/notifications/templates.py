@@ -53,6 +53,47 @@ TEMPLATES: dict[Kind, dict[Language, str]] = {
         Language.ZH_CN: "您获得{points}积分（{reason}），当前可用{available}积分。",
         Language.EN: "You earned {points} points ({reason}); {available} points are available now.",
     },
+    # A survey: the digit sent back is its answer (the router's question rule).
+    Kind.QUESTION: {
+        Language.ZH_CN: "您对{subject_zh}的服务满意吗？请回复数字1-5评分（5=非常满意，1=很不满意）。",
+        Language.EN: "How satisfied were you with {subject_en}? Reply 1-5 (5 = very satisfied, 1 = very dissatisfied).",
+    },
+    Kind.TICKET_RECEIVED: {
+        Language.ZH_CN: "我们已收到您的问题（工单{ticket}），客服将在{reply_hours}小时内答复您。",
+        Language.EN: "We have your message (ticket {ticket}); a person will answer within {reply_hours} hours.",
+    },
+    Kind.TICKET_REPLY: {
+        Language.ZH_CN: "客服回复（工单{ticket}）：{text}",
+        Language.EN: "Reply on ticket {ticket}: {text}",
+    },
+    Kind.TICKET_BREACHED: {
+        Language.ZH_CN: "抱歉，工单{ticket}未能在{reply_hours}小时内答复，已补偿您{compensation}积分。",
+        Language.EN: "Sorry: ticket {ticket} was not answered within {reply_hours} hours. We have credited you {compensation} points.",
+    },
+    Kind.TICKET_REFUNDED: {
+        Language.ZH_CN: "工单{ticket}：订单{number}的{points}积分已退回您的账户。",
+        Language.EN: "Ticket {ticket}: {points} points of order {number} are back in your account.",
+    },
+    Kind.TICKET_GOODWILL: {
+        Language.ZH_CN: "工单{ticket}：为表歉意，已赠送您{points}积分。",
+        Language.EN: "Ticket {ticket}: we have credited you {points} points as an apology.",
+    },
+    Kind.TICKET_REPLACEMENT: {
+        Language.ZH_CN: "工单{ticket}：我们将为您补发，补发订单{number}将于{ship_date}前发货。",
+        Language.EN: "Ticket {ticket}: we are sending a replacement, order {number}, which ships by {ship_date}.",
+    },
+    Kind.TICKET_RETURN_EXPECTED: {
+        Language.ZH_CN: "工单{ticket}：请将订单{number}的商品交{carrier}寄回，运单号{tracking}，收到后为您退回积分。",
+        Language.EN: "Ticket {ticket}: please send order {number} back with {carrier}, tracking number {tracking}; your points come back when it arrives.",
+    },
+    Kind.TICKET_RETURN_RECEIVED: {
+        Language.ZH_CN: "工单{ticket}：已收到您退回的订单{number}，{points}积分已退回{cash_zh}。",
+        Language.EN: "Ticket {ticket}: order {number} is back with us; {points} points are back in your account{cash_en}.",
+    },
+    Kind.TICKET_RESOLVED: {
+        Language.ZH_CN: "您的工单{ticket}已处理完毕：{summary}",
+        Language.EN: "Ticket {ticket} is resolved: {summary}",
+    },
 }
 
 # Answers to texts: the router picks one and gives it its values.
@@ -119,11 +160,15 @@ def render(kind: Kind, data: Mapping[str, Any], *, language: str) -> str:
 
 
 def _derived(data: Mapping[str, Any]) -> dict[str, str]:
-    """Phrases made of a message's values: the cash part of a refund, in each language."""
+    """Phrases made of a message's values: the cash part of a refund, and what a survey
+    asks about, in each language."""
     cash = str(data.get("cash") or "")
+    ticket, order = str(data.get("ticket") or ""), str(data.get("number") or "")
     return {
         "cash_zh": f"，现金¥{cash}将原路退回" if cash else "",
         "cash_en": f", and ¥{cash} goes back to your card" if cash else "",
+        "subject_zh": f"工单{ticket}" if ticket else f"订单{order}",
+        "subject_en": f"our service on ticket {ticket}" if ticket else f"order {order}",
     }
 
 

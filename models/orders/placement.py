@@ -46,6 +46,7 @@ class Draft:
     cash: Decimal | None
     currency: str
     now: datetime
+    free: bool = False  # a replacement after-sales sends: the same gifts at zero points
 
     @property
     def quantities(self) -> dict[int, int]:
@@ -53,6 +54,8 @@ class Draft:
 
     @property
     def points(self) -> int:
+        if self.free:
+            return 0
         return sum(int(self.gifts[line.sku].points_price) * line.quantity for line in self.lines)
 
 
@@ -150,9 +153,8 @@ def _line_rows(draft: Draft) -> list[LineRow]:
     rows = []
     for line in draft.lines:
         gift = draft.gifts[line.sku]
-        rows.append(
-            (gift.id, line.sku, gift.name, line.quantity, gift.points_price, gift.cash_price)
-        )
+        points, cash = (0, None) if draft.free else (gift.points_price, gift.cash_price)
+        rows.append((gift.id, line.sku, gift.name, line.quantity, points, cash))
     return rows
 
 

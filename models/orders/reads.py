@@ -1,19 +1,24 @@
 """Order reads: a member's orders, one order for whoever may see it, lines for loaders.
 
-Who may see an order is who may act on it (`lifecycle.may_act_on`, re-exported as
-`may_see`)."""
+Who may see an order is who may act on it (`lifecycle.may_act_on`), and service agents,
+who see every member's orders (what a ticket needs) but act on none."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from models import validation
-from models.actors import Actor
-from models.orders.lifecycle import may_act_on as may_see
+from models.actors import Actor, Role
+from models.orders.lifecycle import may_act_on
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.paging import Page, SortKey, paginate
 
 NEWEST_FIRST = (SortKey("id", descending=True),)
+
+
+async def may_see(actor: Actor, order: Order) -> bool:
+    """Agents see every order; everyone else the orders they may act on."""
+    return actor.role is Role.AGENT or await may_act_on(actor, order)
 
 
 async def member_orders(

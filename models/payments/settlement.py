@@ -1,4 +1,5 @@
-"""Settling an order's cash part: record its intent, refund or cancel it after a cancellation."""
+"""Settling an order's cash part: record its intent, refund or cancel it after a cancellation,
+refund it after a return."""
 
 from __future__ import annotations
 
@@ -42,17 +43,36 @@ async def settle_cancelled(*, order_number: str, gateway: PaymentStarter | None)
     if payment is None or gateway is None:
         return
     if payment.status is PaymentStatus.SUCCEEDED:
-        refund_id = await gateway.refund(
-            payment.intent_id, idempotency_key=f"refund:{order_number}"
-        )
-        await Payment.filter(id=payment.id, status=PaymentStatus.SUCCEEDED).update(
-            status=PaymentStatus.REFUNDED, refund_id=refund_id
-        )
+        await _refund(payment, order_number, gateway)
     elif payment.status is PaymentStatus.REQUIRES_PAYMENT:
         await gateway.cancel(payment.intent_id, idempotency_key=f"cancel:{order_number}")
         await Payment.filter(id=payment.id, status=PaymentStatus.REQUIRES_PAYMENT).update(
             status=PaymentStatus.CANCELED
         )
+
+
+async def refund_paid(*, order_number: str, gateway: PaymentStarter) -> bool:
+    """Refund an order's paid cash part in full, once (a return received); whether it had
+    one to refund. Raises PaymentUnavailable when Stripe cannot be reached."""
+    payment = await Payment.get_or_none(order__number=order_number)
+    if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
+        return payment is not None and payment.status is PaymentStatus.REFUNDED
+    await _refund(payment, order_number, gateway)
+    return True
+
+
+async def paid_cash(*, order_id: int) -> bool:
+    """Whether the order's cash part was paid and not refunded."""
+    payment = await Payment.filter(order_id=order_id).only("id", "status").first()
+    return payment is not None and payment.status is PaymentStatus.SUCCEEDED
+
+
+async def _refund(payment: Payment, order_number: str, gateway: PaymentStarter) -> None:
+    # One key per order: a cancellation's refund and a return's are the same one refund.
+    refund_id = await gateway.refund(payment.intent_id, idempotency_key=f"refund:{order_number}")
+    await Payment.filter(id=payment.id, status=PaymentStatus.SUCCEEDED).update(
+        status=PaymentStatus.REFUNDED, refund_id=refund_id
+    )
 
 
 async def settle_pending(*, gateway: PaymentStarter | None, limit: int = 100) -> int:

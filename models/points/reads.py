@@ -12,7 +12,7 @@ from models.actors import Actor
 from models.errors import InvalidInput
 from models.members.models import Member
 from models.points import rules
-from models.points.models import PointsAccount, PointsEntry
+from models.points.models import EntryKind, PointsAccount, PointsEntry
 
 MAX_EXPIRING_WINDOW_DAYS = 3660
 
@@ -109,3 +109,11 @@ async def entries_by_ids(ids: Sequence[int], *, viewer: Actor | None) -> list[Po
     if access.member is not None:
         query = query.filter(member__external_id=access.member)
     return list(await query)
+
+
+async def refundable(*, order_number: str) -> int:
+    """The points of an order's REDEEM not yet given back (0 without one)."""
+    rows = await PointsEntry.filter(
+        order_number=order_number, kind__in=[EntryKind.REDEEM, EntryKind.REFUND]
+    ).only("id", "delta")
+    return max(-sum(int(row.delta) for row in rows), 0)

@@ -151,25 +151,68 @@ async def release_hold(*, order_number: str, now: datetime) -> None:
 
 
 async def refund(*, order_number: str, now: datetime, reason: str) -> PointsEntry | None:
-    """Give back an order's REDEEM once (None without one); raises InvalidInput."""
+    """Give back what is left of an order's REDEEM, once (None without one); raises
+    InvalidInput. Parts refunded before (`refund_part`) are not given back again."""
     reason = rules.clean_reason(reason)
     redeemed = await _order_entry(order_number, EntryKind.REDEEM)
     if redeemed is None:
         return None
     async with in_transaction():
         await ledger.lock_account(member_id=redeemed.member_id)
-        earlier = await _order_entry(order_number, EntryKind.REFUND)
+        refunds = await PointsEntry.filter(order_number=order_number, kind=EntryKind.REFUND)
+        whole = [e for e in refunds if e.external_ref is None]
+        if whole:
+            return whole[0]
+        already = sum(int(e.delta) for e in refunds)
+        left = -int(redeemed.delta) - already
+        if left <= 0:
+            return max(refunds, key=lambda e: e.id)
+        return await _give_back(redeemed, already, left, now=now, reason=reason, ref=None)
+
+
+async def refund_part(
+    *, order_number: str, amount: int, external_ref: str, now: datetime, reason: str
+) -> PointsEntry:
+    """Give back `amount` of an order's REDEEM into the lots it came from, once per
+    `external_ref` (after-sales refunds an order whole or line by line); raises InvalidInput
+    (more than is left to refund), NotFound (no REDEEM), IdempotencyConflict."""
+    rules.check_debit(amount)
+    reason, ref = rules.clean_reason(reason), rules.clean_external_ref(external_ref)
+    redeemed = await _order_entry(order_number, EntryKind.REDEEM)
+    if redeemed is None:
+        raise NotFound(f"order {order_number} redeemed no points", field="order_number")
+    async with in_transaction():
+        await ledger.lock_account(member_id=redeemed.member_id)
+        earlier = await PointsEntry.get_or_none(external_ref=ref)
         if earlier is not None:
+            same = (earlier.kind, earlier.order_number, earlier.delta) == (
+                EntryKind.REFUND,
+                order_number,
+                amount,
+            )
+            if not same:
+                raise IdempotencyConflict(f"{ref} refunded something else", field="external_ref")
             return earlier
-        plan = rules.plan_return(await ledger.drawn(entry_id=redeemed.id), now=now)
-        entry = await PointsEntry.create(
-            member_id=redeemed.member_id,
-            kind=EntryKind.REFUND,
-            delta=-redeemed.delta,
-            reason=reason,
-            order_number=order_number,
-            created_at=now,
-        )
-        await ledger.put_back(member_id=redeemed.member_id, plan=plan, now=now)
-        await ledger.move_account(member_id=redeemed.member_id, balance=-redeemed.delta)
-        return entry
+        refunds = await PointsEntry.filter(order_number=order_number, kind=EntryKind.REFUND)
+        already = sum(int(e.delta) for e in refunds)
+        return await _give_back(redeemed, already, amount, now=now, reason=reason, ref=ref)
+
+
+async def _give_back(
+    redeemed: PointsEntry, already: int, amount: int, *, now: datetime, reason: str, ref: str | None
+) -> PointsEntry:
+    """A REFUND of `amount` more of the REDEEM, under its member's account lock."""
+    draws = await ledger.drawn(entry_id=redeemed.id)
+    plan = rules.plan_partial_return(draws, already=already, amount=amount, now=now)
+    entry = await PointsEntry.create(
+        member_id=redeemed.member_id,
+        kind=EntryKind.REFUND,
+        delta=amount,
+        reason=reason,
+        external_ref=ref,
+        order_number=redeemed.order_number,
+        created_at=now,
+    )
+    await ledger.put_back(member_id=redeemed.member_id, plan=plan, now=now)
+    await ledger.move_account(member_id=redeemed.member_id, balance=amount)
+    return entry

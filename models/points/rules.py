@@ -222,6 +222,27 @@ def plan_return(returned: Iterable[Returned], *, now: datetime) -> ReturnPlan:
     )
 
 
+def plan_partial_return(
+    returned: Iterable[Returned], *, already: int, amount: int, now: datetime
+) -> ReturnPlan:
+    """`amount` more of a debit's points given back, after `already` were: refunds take the
+    debit's draws latest expiry first (the longest-lived lots come back first), each one
+    where the one before stopped, so several refunds of one debit never return a point
+    twice and all of them together return exactly what it drew."""
+    ordered = sorted(returned, key=lambda r: (r.lot.expires_at, r.lot.id), reverse=True)
+    skip, left, parts = already, amount, []
+    for item in ordered:
+        usable = item.amount - min(skip, item.amount)
+        skip = max(skip - item.amount, 0)
+        taken = min(usable, left)
+        if taken > 0:
+            parts.append(Returned(item.lot, taken))
+            left -= taken
+    if left > 0:
+        raise InvalidInput(f"only {amount - left} points are left to refund", field="points")
+    return plan_return(parts, now=now)
+
+
 def expirable(lot: LotState, *, now: datetime) -> int:
     """What the expiry pass takes from a due lot: its unheld remaining points."""
     if lot.settled or lot.expires_at > now:

@@ -35,6 +35,7 @@ from models.points.redemptions import (
     hold,
     plan_spend_for_order,
     refund,
+    refund_part,
     release_hold,
     spend,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "lock_step",
     "plan_spend_for_order",
     "refund",
+    "refund_part",
     "release_hold",
     "spend",
     "write_debit",

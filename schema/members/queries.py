@@ -1,4 +1,4 @@
-"""Member queries: `me` for members, `member(externalId)` for admins."""
+"""Member queries: `me` for members, `member(externalId)` for admins and agents."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from models.points.reads import member_with_totals
 from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.members.types import MemberType
-from schema.permissions import IsAdmin, require_role
+from schema.permissions import IsAgentOrAdmin, require_role
 from schema.points.types import prime_points_summary
 
 
@@ -30,8 +30,8 @@ class MemberQueries:
         return MemberType.from_row(member)
 
     @strawberry.field(
-        permission_classes=[IsAdmin],
-        description="A member by customer number.",
+        permission_classes=[IsAgentOrAdmin],
+        description="A member by customer number (admins, and agents for their tickets).",
         directives=[DEPENDS_ON_CALLER],
     )
     async def member(self, external_id: str) -> MemberType | None:

@@ -14,6 +14,7 @@ from fulfilment.models import Shipment, ShipmentStatus, TrackingEvent
 from fulfilment.tracking_reads import events_by_shipment_ids, shipments_by_order_ids
 from models.orders import reads
 from models.orders.models import Order, OrderLine, OrderStatus
+from models.promises.rules import Urgency
 from schema.context import Info
 from schema.node import row_ids
 from schema.scalars import Money, money
@@ -159,7 +160,7 @@ class OrderType(relay.Node):
         state = self._urgency(info)
         return None if state is None else state.hours_left
 
-    def _urgency(self, info: Info) -> rules.Urgency | None:
+    def _urgency(self, info: Info) -> Urgency | None:
         return rules.order_urgency(
             self.status,
             self.ship_by,

@@ -19,7 +19,7 @@ from graphql import GraphQLInputObjectType, is_non_null_type
 from schema.root import build_schema
 from tests.support.catalog import ADDRESS, small_mall
 from tests.support.fulfilment import place, shipped
-from tests.support.graphql import GraphQLClient, admin_token, member_token, staff_token
+from tests.support.graphql import GraphQLClient, admin_token, member_token, staff_token, token
 from tests.support.members import member_with_points
 
 MEMBER = "C-NULL"
@@ -135,12 +135,89 @@ def expiring(_: dict[str, str]) -> dict[str, Any]:
     return {"withinDays": 30}
 
 
+QUEUE_FILTER = {
+    "first": 5,
+    "filter": {
+        "category": ["DAMAGED"],
+        "state": ["NEW"],
+        "atRisk": False,
+        "breached": False,
+        "assignee": "",
+        "attention": False,
+    },
+}
+
+
 def catalog(_: dict[str, str]) -> dict[str, Any]:
     wanted = {"categorySlug": "home", "search": "mug", "minPoints": 1, "maxPoints": 90_000}
     return {"first": 5, "filter": {**wanted, "inStock": True, "affordable": True}}
 
 
+async def ticketed(api: GraphQLClient) -> dict[str, str]:
+    """A delivered order of the member, a ticket about it, and a resolved ticket."""
+    from models.aftersales import replies
+    from tests.support.aftersales import AGENT as DESK
+    from tests.support.aftersales import POLICY, delivered, opened
+
+    await mall(api)
+    order = await delivered(MEMBER, "null-t", "HM-MUG", "SFNULL0001")
+    now = datetime.now(UTC)
+    ticket = await opened(MEMBER, at=now, order_number=order.number)
+    done = await opened(MEMBER, "答复了", at=now)
+    await replies.resolve(actor=DESK, number=done.number, summary="ok", now=now, policy=POLICY)
+    return {"number": order.number, "ticket": ticket.number, "resolved": done.number}
+
+
+def open_ticket(_: dict[str, str]) -> dict[str, Any]:
+    return {
+        "input": {
+            "category": "QUESTION",
+            "text": "问题",
+            "orderNumber": None,
+            "photoUrls": ["https://img.example.com/a.jpg"],
+            "idempotencyKey": "null-open",
+        }
+    }
+
+
+def message(world: dict[str, str]) -> dict[str, Any]:
+    return {"input": {"number": world["ticket"], "text": "more", "photoUrls": []}}
+
+
+def rate_ticket(world: dict[str, str]) -> dict[str, Any]:
+    return {"input": {"ticketNumber": world["resolved"], "orderNumber": None, "rating": 4}}
+
+
+def rate_order(world: dict[str, str]) -> dict[str, Any]:
+    return {"input": {"ticketNumber": None, "orderNumber": world["number"], "rating": 4}}
+
+
+def caller(world: dict[str, str]) -> dict[str, Any]:
+    call = {"category": "QUESTION", "text": "来电", "callOutcome": "answered"}
+    return {"input": {"memberExternalId": MEMBER, "orderNumber": world["number"], **call}}
+
+
+def call(world: dict[str, str]) -> dict[str, Any]:
+    return {"input": {"number": world["ticket"], "outcome": "called", "notes": "said hello"}}
+
+
+def refund(world: dict[str, str]) -> dict[str, Any]:
+    lines = [{"sku": "HM-MUG", "quantity": 1}]
+    return {"input": {"number": world["ticket"], "idempotencyKey": "null-refund", "lines": lines}}
+
+
+def replace(world: dict[str, str]) -> dict[str, Any]:
+    lines = [{"sku": "HM-MUG", "quantity": 1}]
+    return {"input": {"number": world["ticket"], "idempotencyKey": "null-x", "lines": lines}}
+
+
+def goodwill(world: dict[str, str]) -> dict[str, Any]:
+    credit = {"points": 10, "reason": "sorry", "requestApproval": False}
+    return {"input": {"number": world["ticket"], "idempotencyKey": "null-g", **credit}}
+
+
 ADMIN, OWNER, STAFF = admin_token, lambda: member_token(MEMBER), lambda: staff_token("SH01")
+DESK_TOKEN = lambda: token("agent", "agent-null")  # noqa: E731
 CASES = {
     "GiftInput.description": Case("UpsertGift", "input.description", gift, ADMIN),
     "GiftInput.imageUrl": Case("UpsertGift", "input.imageUrl", gift, ADMIN),
@@ -244,6 +321,65 @@ CASES = {
     **{
         f"GiftFilter.{name}": Case("Catalog", f"filter.{name}", catalog, OWNER)
         for name in ("categorySlug", "search", "minPoints", "maxPoints", "inStock", "affordable")
+    },
+    "OpenTicketInput.orderNumber": Case(
+        "OpenTicket", "input.orderNumber", open_ticket, OWNER, ("ticket.order", None), ticketed
+    ),
+    "OpenTicketInput.photoUrls": Case(
+        "OpenTicket", "input.photoUrls", open_ticket, OWNER, ("ticket.state", "NEW"), ticketed
+    ),
+    "OpenTicketInput.idempotencyKey": Case(
+        "OpenTicket", "input.idempotencyKey", open_ticket, OWNER, ("ticket.state", "NEW"), ticketed
+    ),
+    "AddTicketMessageInput.photoUrls": Case(
+        "AddTicketMessage", "input.photoUrls", message, OWNER, ("ticket.state", "NEW"), ticketed
+    ),
+    "RateServiceInput.ticketNumber": Case(
+        "RateService", "input.ticketNumber", rate_order, OWNER, ("survey.rating", 4), ticketed
+    ),
+    "RateServiceInput.orderNumber": Case(
+        "RateService", "input.orderNumber", rate_ticket, OWNER, ("survey.rating", 4), ticketed
+    ),
+    "OpenTicketForCallerInput.orderNumber": Case(
+        "OpenTicketForCaller",
+        "input.orderNumber",
+        caller,
+        DESK_TOKEN,
+        ("ticket.state", "OPEN"),
+        ticketed,
+    ),
+    "LogTicketCallInput.notes": Case(
+        "LogTicketCall", "input.notes", call, DESK_TOKEN, ("ticket.state", "OPEN"), ticketed
+    ),
+    "RefundOrderPointsInput.lines": Case(
+        "RefundOrderPoints",
+        "input.lines",
+        refund,
+        DESK_TOKEN,
+        ("resolution.points", 7_800),  # every line: the whole order
+        ticketed,
+    ),
+    "SendReplacementInput.lines": Case(
+        "SendReplacement",
+        "input.lines",
+        replace,
+        DESK_TOKEN,
+        ("resolution.status", "DONE"),
+        ticketed,
+    ),
+    "CreditGoodwillInput.requestApproval": Case(
+        "CreditGoodwill",
+        "input.requestApproval",
+        goodwill,
+        DESK_TOKEN,
+        ("resolution.status", "DONE"),
+        ticketed,
+    ),
+    **{
+        f"TicketQueueFilter.{name}": Case(
+            "TicketQueue", f"filter.{name}", lambda _: QUEUE_FILTER, DESK_TOKEN, None, ticketed
+        )
+        for name in ("category", "state", "atRisk", "breached", "assignee", "attention")
     },
 }
 

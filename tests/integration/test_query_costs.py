@@ -124,3 +124,33 @@ async def test_the_order_is_written_on_generic_plans_in_its_own_transaction_only
 
 MODE_AND_BACKEND = "SELECT current_setting('plan_cache_mode') AS mode, pg_backend_pid() AS pid"
 POOL = 30  # the test database's pool (tests/support/databases.py)
+
+
+async def test_the_agents_queue_costs_the_same_at_10_and_100_tickets(api: GraphQLClient) -> None:
+    from models.aftersales.models import TicketCategory
+    from tests.support.aftersales import opened
+    from tests.support.graphql import token
+
+    await gifts(1)
+    await member_with_points("C-QUEUE", 1_000_000)
+    now = datetime.now(UTC)
+    for i in range(100):
+        number = None
+        if i % 2:
+            request = orders.RedeemRequest(f"q{i}", [LineRequest("G000", 1)], ADDRESS)
+            placed = await orders.redeem(
+                member_external_id="C-QUEUE", request=request, now=now, planner=Planner()
+            )
+            number = placed.order.number
+        await opened(
+            "C-QUEUE" if i % 3 else f"C-QUEUE-{i}",
+            f"问题 {i}",
+            at=now,
+            order_number=number if i % 3 else None,
+            category=TicketCategory.QUESTION,
+        )
+    agent = token("agent", "agent-cost")
+    small = await statements_for(api, "TicketQueue", {"first": 10}, agent)
+    large = await statements_for(api, "TicketQueue", {"first": 100}, agent)
+    assert small == large
+    assert large <= 5

@@ -26,6 +26,7 @@ MODEL_MODULES = (
     "models.orders.models",
     "models.payments.models",
     "models.points.models",
+    "models.aftersales.models",
     "fulfilment.models",
 )
 WRITE = re.compile(r"\b(?:INSERT\s+INTO|(?<!FOR )(?<!DO )UPDATE|DELETE\s+FROM)\s+\"?(\w+)")

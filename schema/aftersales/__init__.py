@@ -1,0 +1,1 @@
+"""GraphQL of after-sales: tickets, the agents' queue, resolutions, surveys, the report."""
