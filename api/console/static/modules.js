@@ -1,8 +1,24 @@
 // The console's workspaces. Each is a module with the roles it serves, the key of its
 // title, and mount(element, context) returning a function that unmounts it. A new
-// workspace (the service desk for agents) is one more entry here and one more module.
+// workspace is one more entry here and one more module. The service desk is loaded when
+// it is first opened (a dynamic import): the station's first load carries none of it.
 
 import { mountStation } from "./station.js";
+
+/** mount() of a module loaded on first use; it mounts once loaded, unless left meanwhile. */
+function later(load) {
+  return (root, context) => {
+    let unmount = null;
+    let left = false;
+    load().then((mount) => {
+      if (!left) unmount = mount(root, context);
+    });
+    return () => {
+      left = true;
+      if (unmount) unmount();
+    };
+  };
+}
 
 export const MODULES = [
   {
@@ -10,6 +26,12 @@ export const MODULES = [
     title: "station.title",
     roles: ["warehouse", "admin"],
     mount: mountStation,
+  },
+  {
+    id: "desk",
+    title: "desk.title",
+    roles: ["agent", "admin"],
+    mount: later(() => import("./desk.js").then((module) => module.mountDesk)),
   },
 ];
 
