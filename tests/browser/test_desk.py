@@ -9,13 +9,16 @@ conftest) puts every new ticket at risk at once.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from playwright.async_api import Page, Request, expect
 
 from tests.browser.helpers import sign_in, station_ready
-from tests.support.aftersales import delivered
+from tests.support.aftersales import delivered, pass_at
 from tests.support.catalog import small_mall
+from tests.support.databases import target
 from tests.support.graphql import GraphQLClient, member_token, staff_token, token
 from tests.support.members import member_with_points
 
@@ -183,6 +186,14 @@ async def test_a_call_is_logged_and_refused_resolutions_show_their_errors_in_eng
     await expect(problem).to_contain_text("supervisor")
     await expect(page.locator("#resolutions li")).to_have_text(["Nothing yet."])
     await desk.shot("desk-en-error")
+    # Asked for a supervisor's approval instead: recorded, nothing credited yet.
+    await page.locator("#goodwill-approval").check()
+    await press_submit(page, "#resolution-form button[type=submit]")
+    await expect(page.locator("#desk-done")).to_have_text("✓ Done: Goodwill points.")
+    await expect(problem).to_be_hidden()
+    await expect(page.locator("#resolutions li[data-kind=GOODWILL]")).to_contain_text(
+        "awaiting a supervisor"
+    )
     points = await server.op("Me", auth=member_token("DK-2"))
     assert points.data["me"]["points"]["available"] == 1_000, "nothing was credited"
 
@@ -222,3 +233,25 @@ async def test_only_agents_and_admins_get_the_desk_and_a_warehouse_tab_never_loa
     await page.keyboard.press("Enter")
     await desk_ready(page)
     await expect(page.locator("#modules button[aria-pressed=true]")).to_have_text("客服工作台")
+
+
+@pytest.mark.skipif(
+    target() != "postgres",
+    reason="the worker's alerts reach the API process through PostgreSQL's notices",
+)
+async def test_a_tickets_alert_raised_by_the_worker_appears_live(
+    server: GraphQLClient, pages
+) -> None:  # type: ignore[no-untyped-def]
+    opened = await open_ticket(server, "DK-5", "还没有人回复我")
+    desk = await pages()
+    page = desk.page
+    await sign_in(page, token("agent", AGENT))
+    await desk_ready(page)
+    await expect(page.locator("#alerts li")).to_have_text(["暂无提醒。"])
+    # The worker's pass (this process, as the worker would) 41 hours on: under its own
+    # 8-hour threshold, the first reply is at risk.
+    await pass_at(datetime.now(UTC) + timedelta(hours=41))
+    alert = page.locator("#alerts li")
+    await expect(alert).to_have_count(1)
+    await expect(alert).to_contain_text(f"工单 {opened['number']}：首次回复即将超时")
+    await desk.shot("desk-alert")

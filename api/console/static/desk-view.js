@@ -26,7 +26,6 @@ const SKELETON = `
           <th scope="col" data-i18n="tickets.number"></th>
           <th scope="col" data-i18n="tickets.subject"></th>
           <th scope="col" data-i18n="tickets.deadline"></th>
-          <th scope="col" data-i18n="tickets.left"></th>
           <th scope="col" data-i18n="tickets.mark"></th>
         </tr></thead>
         <tbody id="tickets-rows"></tbody>
@@ -90,6 +89,10 @@ const SKELETON = `
               <input id="goodwill-points" type="number" min="1" step="1" inputmode="numeric">
               <label for="goodwill-reason" data-i18n="resolution.reason"></label>
               <input id="goodwill-reason" type="text" maxlength="500">
+              <div class="choices">
+                <input type="checkbox" id="goodwill-approval">
+                <label for="goodwill-approval" data-i18n="resolution.approval"></label>
+              </div>
             </div>
             <div id="return-fields" class="kind-fields" hidden>
               <label for="return-carrier" data-i18n="resolution.carrier"></label>
@@ -119,7 +122,7 @@ const PARTS = [
   "conversation", "order", "resolutions", "reply-form", "reply-public", "reply-internal",
   "reply-banner", "reply-text", "reply-send", "call-form", "call-outcome", "call-notes",
   "resolution-form", "resolution-kind", "goodwill-fields", "goodwill-points",
-  "goodwill-reason", "return-fields", "return-carrier", "return-tracking", "resolve-form",
+  "goodwill-reason", "goodwill-approval", "return-fields", "return-carrier", "return-tracking", "resolve-form",
   "resolve-summary",
 ];
 
@@ -195,8 +198,11 @@ export function renderTickets(parts, { tickets, total, current, open }) {
         element("br"),
         ticket.subject,
       ]),
-      element("td", { text: formatMoment(ticket.nextDeadline) }),
-      element("td", { text: hoursText(ticket, now) }),
+      element("td", {}, [
+        formatMoment(ticket.nextDeadline),
+        ticket.nextDeadline ? element("br") : "",
+        element("span", { text: hoursText(ticket, now), className: "left" }),
+      ]),
       element("td", {}, [mark(urgency)]),
     ]);
     row.dataset.number = ticket.number;

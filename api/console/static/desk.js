@@ -36,7 +36,11 @@ const RESOLUTIONS = {
   GOODWILL: [
     "DeskGoodwill",
     "creditGoodwill",
-    (parts) => ({ points: Number(parts["goodwill-points"].value), reason: parts["goodwill-reason"].value.trim() }),
+    (parts) => ({
+      points: Number(parts["goodwill-points"].value),
+      reason: parts["goodwill-reason"].value.trim(),
+      requestApproval: parts["goodwill-approval"].checked || null,
+    }),
   ],
   RETURN: [
     "DeskReturn",
@@ -63,6 +67,17 @@ export function mountDesk(root, { claims }) {
     });
     renderTicket(parts, state.ticket);
     renderAlerts(parts, state.alerts);
+  }
+
+  // What an action came to is said right under its form, where the agent's eye is; what
+  // the desk itself met (reading the queue, opening a ticket) at the top.
+  const top = parts["desk-problem"].parentElement;
+  const topAnchor = parts["desk-done"].nextElementSibling;
+
+  function sayAt(form) {
+    const slots = [parts["desk-problem"], parts["desk-done"]];
+    if (form) form.after(...slots);
+    else for (const node of slots) top.insertBefore(node, topAnchor);
   }
 
   function problem(key, values = {}) {
@@ -121,6 +136,7 @@ export function mountDesk(root, { claims }) {
 
   async function openTicket(number) {
     clearSaid();
+    sayAt(null);
     const ticket = await loadTicket(number);
     if (!ticket) return problem("error.NOT_FOUND", { number });
     state.ticket = ticket;
@@ -145,6 +161,7 @@ export function mountDesk(root, { claims }) {
       busy = true;
       form.setAttribute("aria-busy", "true");
       clearSaid();
+      sayAt(form);
       run(state.ticket.number)
         .catch(failed)
         .finally(() => {
