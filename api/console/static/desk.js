@@ -107,7 +107,6 @@ export function mountDesk(root, { claims }) {
   function failed(error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.code === "UNAUTHENTICATED") return; // signed out already
-    if (error.code === "FORBIDDEN") return signOut("role", { role: String(claims.role) });
     if (error.code === "network") return problem("error.network");
     if (error.code === "RATE_LIMITED") return problem("error.RATE_LIMITED");
     problem("error.unknown", { code: error.code, message: error.message });
@@ -241,7 +240,14 @@ export function mountDesk(root, { claims }) {
   }
 
   async function start() {
-    await loadQueue();
+    try {
+      await loadQueue();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "FORBIDDEN") {
+        return signOut("role", { role: String(claims.role) });
+      }
+      throw error;
+    }
     render();
     socket = new LiveSocket({ onStatus: setLive, onResumed: () => reread().catch(failed) });
     stops.push(

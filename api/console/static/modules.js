@@ -3,6 +3,7 @@
 // workspace is one more entry here and one more module. The service desk is loaded when
 // it is first opened (a dynamic import): the station's first load carries none of it.
 
+import { t } from "./i18n.js";
 import { mountStation } from "./station.js";
 
 /** mount() of a module loaded on first use; it mounts once loaded, unless left meanwhile. */
@@ -10,9 +11,19 @@ function later(load) {
   return (root, context) => {
     let unmount = null;
     let left = false;
-    load().then((mount) => {
-      if (!left) unmount = mount(root, context);
-    });
+    load().then(
+      (mount) => {
+        if (!left) unmount = mount(root, context);
+      },
+      () => {
+        // Its files could not be fetched (the network, or a release replaced meanwhile).
+        const said = document.createElement("p");
+        said.className = "problem";
+        said.setAttribute("role", "alert");
+        said.textContent = t("signin.offline");
+        if (!left) root.replaceChildren(said);
+      },
+    );
     return () => {
       left = true;
       if (unmount) unmount();
