@@ -198,7 +198,7 @@ async def test_a_call_is_logged_and_refused_resolutions_show_their_errors_in_eng
     assert points.data["me"]["points"]["available"] == 1_000, "nothing was credited"
 
 
-async def test_only_agents_and_admins_get_the_desk_and_a_warehouse_tab_never_loads_it(
+async def test_only_agents_and_admins_get_the_desk_and_each_tab_loads_its_own_files(
     server: GraphQLClient, pages
 ) -> None:  # type: ignore[no-untyped-def]
     await small_mall(server)
@@ -215,7 +215,16 @@ async def test_only_agents_and_admins_get_the_desk_and_a_warehouse_tab_never_loa
     await station_ready(station.page)
     await expect(station.page.locator("#modules")).to_be_hidden()
     await expect(station.page.locator(".desk")).to_have_count(0)
+    assert "station.js" in fetched
     assert not [name for name in fetched if name.startswith("desk")], fetched
+
+    fetched.clear()
+    agent = await pages(before=count_files)
+    await sign_in(agent.page, token("agent", AGENT))
+    await desk_ready(agent.page)
+    await expect(agent.page.locator("#modules")).to_be_hidden()
+    assert "desk-words.js" in fetched
+    assert not [name for name in fetched if name.startswith("station")], fetched
 
     member = await pages()
     await sign_in(member.page, member_token("DK-3"))

@@ -4,7 +4,7 @@
 // a re-render never loses what the agent is typing.
 
 import { t, translate } from "./i18n.js";
-import { CARRIERS } from "./station-view.js";
+import { CARRIERS } from "./carriers.js";
 import { formatMoment, hoursUntil } from "./time.js";
 
 const SKELETON = `
