@@ -100,7 +100,9 @@ def _print_banner(host: str, port: int, secret: str) -> None:
         f"  Warehouse token ({DEMO_WAREHOUSE}; paste it into the console's sign-in):\n"
         f"    {staff}\n"
         f"  Admin token:  {admin}\n"
-        f"  Agent token (the service desk: ticketQueue, replyToTicket, ...):  {agent}\n"
+        f"  Agent token (the console's service desk; paste it into the sign-in to answer\n"
+        f"  the demo member's ticket):\n"
+        f"    {agent}\n"
         f"  More tokens:  .venv/bin/pointsmall token --role warehouse --sub staff-1 "
         f"--warehouse SH01\n"
     )
@@ -128,10 +130,13 @@ def migrate() -> None:
 def seed_demo(if_empty: bool, members: int) -> None:
     """Fill the database with a believable demo: members, warehouses, gifts, stock."""
     from api.demo import seed
-    from api.wiring import planner_of
+    from api.wiring import planner_of, ticket_policy_of
 
-    planner = planner_of(load_settings())
-    summary = run_with_database(lambda: seed(members=members, if_empty=if_empty, planner=planner))
+    settings = load_settings()
+    planner, service = planner_of(settings), ticket_policy_of(settings)
+    summary = run_with_database(
+        lambda: seed(members=members, if_empty=if_empty, planner=planner, service=service)
+    )
     click.echo(summary)
 
 

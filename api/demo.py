@@ -10,6 +10,9 @@ from fulfilment import tracking
 from fulfilment.planning import Planner
 from fulfilment.shipments import ship
 from models.actors import Actor, Role
+from models.aftersales import tickets
+from models.aftersales.models import TicketCategory
+from models.aftersales.rules import TicketPolicy
 from models.catalog import service as catalog
 from models.catalog.models import Gift, Stock, Warehouse
 from models.members.models import Tier
@@ -32,9 +35,17 @@ DEMO_ADDRESS = Address(
 TIERS = [Tier.STANDARD] * 6 + [Tier.SILVER] * 3 + [Tier.GOLD] * 2 + [Tier.DIAMOND]
 
 
-async def seed(*, members: int, if_empty: bool, planner: ShipPlanner | None = None) -> str:
+async def seed(
+    *,
+    members: int,
+    if_empty: bool,
+    planner: ShipPlanner | None = None,
+    service: TicketPolicy | None = None,
+) -> str:
     """Create the demo catalog, stock and members with points; idempotent by design. With a
-    planner, the demo member also has an order waiting in DEMO_WAREHOUSE (for the console)."""
+    planner, the demo member also has an order waiting in DEMO_WAREHOUSE (for the console);
+    with members, an open ticket about their delivered mug waits for an agent (`service`:
+    the after-sales promise it runs under, the default one when None)."""
     if if_empty and await Gift.exists():
         return "demo data already present: nothing to do"
     rng = random.Random(20261124)  # the same demo every time
@@ -48,7 +59,11 @@ async def seed(*, members: int, if_empty: bool, planner: ShipPlanner | None = No
         waiting = f"; their order {order.number} waits in {warehouse.code}"
     if members:
         cup = await _delivered_cup(planner or Planner(), now)
-        waiting += f"; their mug, order {cup}, was delivered yesterday: open a ticket about it"
+        ticket = await _cup_ticket(cup, service or TicketPolicy(), now)
+        waiting += (
+            f"; their mug, order {cup}, was delivered two days ago and ticket {ticket} about it"
+            " waits for an agent's answer"
+        )
     return (
         f"seeded {len(WAREHOUSES)} warehouses, {len(CATEGORIES)} categories, "
         f"{len(GIFTS)} gifts and {members} members (demo member {DEMO_MEMBER}{waiting})"
@@ -56,9 +71,9 @@ async def seed(*, members: int, if_empty: bool, planner: ShipPlanner | None = No
 
 
 async def _delivered_cup(planner: ShipPlanner, now: datetime) -> str:
-    """The demo member's mug, redeemed three days ago, shipped and delivered yesterday: the
-    order an after-sales ticket can be about ("the cup arrived broken")."""
-    placed_at = now - timedelta(days=3)
+    """The demo member's mug, redeemed four days ago, shipped and delivered two days ago: the
+    order an after-sales ticket is about ("the cup arrived broken")."""
+    placed_at = now - timedelta(days=4)
     request = redemption.RedeemRequest("demo-cup", [LineRequest("HM-MUG", 1)], DEMO_ADDRESS)
     placed = await redemption.redeem(
         member_external_id=DEMO_MEMBER, request=request, now=placed_at, planner=planner
@@ -72,12 +87,29 @@ async def _delivered_cup(planner: ShipPlanner, now: datetime) -> str:
         carrier="SF",
         tracking_number="SF-DEMO-CUP-1",
         actor=staff,
-        now=now - timedelta(days=2),
+        now=now - timedelta(days=3),
         planner=planner,
     )
-    scan = Scan("SF", "SF-DEMO-CUP-1", "DELIVERED", "上海嘉定", "本人签收", now - timedelta(days=1))
+    scan = Scan("SF", "SF-DEMO-CUP-1", "DELIVERED", "上海嘉定", "本人签收", now - timedelta(days=2))
     await tracking.record(scan=scan, actor=None, now=now)
     return number
+
+
+async def _cup_ticket(order_number: str, policy: TicketPolicy, now: datetime) -> str:
+    """The demo member's ticket about the mug, opened in the app long enough ago that its
+    first reply is due within the at-risk threshold: the service desk's queue shows it at
+    risk, and a public reply takes it out of risk."""
+    due_in = max(policy.at_risk / 2, timedelta(minutes=30))
+    opened_at = now - max(policy.first_reply - due_in, timedelta(0))
+    request = tickets.TicketRequest(
+        category=TicketCategory.DAMAGED,
+        text="杯子收到时已经碎了，能换一个吗？ The mug arrived broken: can I have a new one?",
+        order_number=order_number,
+        idempotency_key="demo-cup-ticket",
+    )
+    member = Actor(Role.MEMBER, DEMO_MEMBER)
+    ticket = await tickets.open_ticket(actor=member, request=request, now=opened_at, policy=policy)
+    return ticket.number
 
 
 async def _demo_order(planner: ShipPlanner, now: datetime) -> Order | None:

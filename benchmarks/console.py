@@ -10,7 +10,12 @@ uvicorn worker of the service:
   server calls), run inside the page from the first submit to the "shipped" prompt;
 - what the first load transfers (JavaScript and CSS uncompressed, everything on the wire)
   and what a second visit fetches again (the files come from the browser's cache; the page
-  is revalidated by its ETag).
+  is revalidated by its ETag);
+- the service desk: its first paint and the moment it is usable (the ticket queue shown:
+  the `pointsmall:desk-ready` mark) for an agent, over fresh contexts, with what that load
+  fetched (the station's files and the desk's, loaded on use); and a public reply's round
+  trip on the demo ticket, from the submit to the reply shown in the conversation (the
+  reply, then the ticket and the queue read again: three server calls).
 
 Results go to stdout and `benchmarks/results/console.json`.
 """
@@ -67,10 +72,28 @@ FOUR_SCANS = """async ({ number, tracking }) => {
   return performance.now() - start;
 }"""
 
-TIMINGS = """() => {
+TIMINGS = """(mark) => {
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
-  const ready = performance.getEntriesByName("pointsmall:station-ready")[0];
+  const ready = performance.getEntriesByName(mark)[0];
   return { paint: paint ? paint.startTime : null, ready: ready ? ready.startTime : null };
+}"""
+
+REPLY = """async ({ text }) => {
+  const form = document.getElementById("reply-form");
+  const conversation = document.getElementById("conversation");
+  const shown = () => [...conversation.querySelectorAll(".entry-PUBLIC_REPLY")]
+    .some((entry) => entry.textContent.includes(text));
+  const until = new Promise((resolve) => {
+    const seen = new MutationObserver(() => {
+      if (shown()) { seen.disconnect(); resolve(); }
+    });
+    seen.observe(conversation, { childList: true, subtree: true });
+  });
+  document.getElementById("reply-text").value = text;
+  const start = performance.now();
+  form.requestSubmit();
+  await until;
+  return performance.now() - start;
 }"""
 
 RESOURCES = """() => performance.getEntriesByType("resource").concat(
@@ -128,12 +151,10 @@ async def signed_in_context(browser: Browser, base_url: str, staff: str) -> Brow
     return context
 
 
-async def station(context: BrowserContext) -> Page:
+async def station(context: BrowserContext, mark: str = "pointsmall:station-ready") -> Page:
     page = await context.new_page()
     await page.goto("/console/")
-    await page.wait_for_function(
-        "() => performance.getEntriesByName('pointsmall:station-ready').length > 0"
-    )
+    await page.wait_for_function(f"() => performance.getEntriesByName({mark!r}).length > 0")
     return page
 
 
@@ -142,11 +163,53 @@ async def first_loads(browser: Browser, base_url: str, staff: str, runs: int) ->
     for _ in range(runs):
         context = await signed_in_context(browser, base_url, staff)
         page = await station(context)
-        timings = await page.evaluate(TIMINGS)
+        timings = await page.evaluate(TIMINGS, "pointsmall:station-ready")
         paints.append(timings["paint"])
         readies.append(timings["ready"])
         await context.close()
     return {"first_paint_ms": paints, "station_ready_ms": readies}
+
+
+async def desk_loads(browser: Browser, base_url: str, agent: str, runs: int) -> dict[str, Any]:
+    """An agent's cold loads of the desk: first paint, usable, and what the load fetched."""
+    paints, readies, code = [], [], []
+    for _ in range(runs):
+        context = await signed_in_context(browser, base_url, agent)
+        page = await station(context, "pointsmall:desk-ready")
+        timings = await page.evaluate(TIMINGS, "pointsmall:desk-ready")
+        paints.append(timings["paint"])
+        readies.append(timings["ready"])
+        files = await page.evaluate(RESOURCES)
+        code.append(sum(r["body"] for r in files if r["name"].endswith((".js", ".css"))))
+        await context.close()
+    return {
+        "desk_first_paint_ms": paints,
+        "desk_ready_ms": readies,
+        "desk_first_load_js_css_bytes": max(code),
+    }
+
+
+async def desk_replies(browser: Browser, base_url: str, agent: str, runs: int) -> dict[str, Any]:
+    """Public replies on the demo ticket, each from its submit to its entry shown."""
+    context = await signed_in_context(browser, base_url, agent)
+    page = await station(context, "pointsmall:desk-ready")
+    await page.locator("#tickets-rows tr button").first.click()
+    await page.wait_for_selector("#ticket-open:not([hidden])")
+    calls: list[str] = []
+
+    def count(request: Any) -> None:
+        if request.url.endswith("/graphql"):
+            calls.append(request.method)
+
+    page.on("request", count)
+    totals, counts = [], []
+    for run in range(runs):
+        calls.clear()
+        totals.append(await page.evaluate(REPLY, {"text": f"回复 {run}: 新杯子已寄出。"}))
+        await page.wait_for_timeout(100)  # the queue's read after the reply is done
+        counts.append(len(calls))
+    await context.close()
+    return {"reply_to_shown_ms": totals, "reply_server_calls": counts}
 
 
 async def transfers(browser: Browser, base_url: str, staff: str) -> dict[str, Any]:
@@ -207,6 +270,7 @@ async def measure(runs: int) -> dict[str, Any]:
     RESULTS.mkdir(exist_ok=True)
     with serving("service", url, RESULTS) as server:
         staff = token(Role.WAREHOUSE, "bench-staff", (DEMO_WAREHOUSE,))
+        agent = token(Role.AGENT, "bench-agent")
         async with (
             httpx.AsyncClient(base_url=server.url, timeout=30) as http,
             async_playwright() as p,
@@ -217,6 +281,8 @@ async def measure(runs: int) -> dict[str, Any]:
                 **await first_loads(browser, server.url, staff, runs),
                 **await transfers(browser, server.url, staff),
                 **await round_trips(browser, server.url, staff, http, runs),
+                **await desk_loads(browser, server.url, agent, runs),
+                **await desk_replies(browser, server.url, agent, runs),
             }
             await browser.close()
     return found
@@ -237,6 +303,13 @@ def report(found: dict[str, Any]) -> str:
             f"{found['first_load_requests']} requests",
             f"repeat visit: {found['repeat_assets_from_cache']} of {found['repeat_assets']} files "
             f"from the browser's cache, {found['repeat_transferred_bytes']:,} bytes transferred",
+            f"service desk: first paint, median of {len(found['desk_first_paint_ms'])} cold "
+            f"loads: {median(found['desk_first_paint_ms'])} ms; usable (queue shown): "
+            f"{median(found['desk_ready_ms'])} ms; its load "
+            f"{found['desk_first_load_js_css_bytes']:,} bytes of JS and CSS uncompressed",
+            f"public reply to shown, median of {len(found['reply_to_shown_ms'])}: "
+            f"{median(found['reply_to_shown_ms'])} ms; "
+            f"server calls per reply: {sorted(set(found['reply_server_calls']))}",
         ]
     )
 

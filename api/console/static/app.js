@@ -59,6 +59,7 @@ function showWho(current, modules) {
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = t(module.title);
+      button.dataset.module = module.id;
       button.setAttribute("aria-pressed", String(module.id === active));
       button.addEventListener("click", () => open(module, claims()));
       return button;
@@ -70,6 +71,9 @@ function showWho(current, modules) {
 function open(module, current) {
   stopWork();
   active = module.id;
+  for (const button of document.querySelectorAll("#modules button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.module === active));
+  }
   show("screen-work");
   const element = document.getElementById("screen-work");
   unmount = module.mount(element, { claims: current });

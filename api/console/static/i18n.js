@@ -12,6 +12,7 @@ const WORDS = {
     "who": "{role} · {subject}",
     "role.warehouse": "仓库员工",
     "role.admin": "管理员",
+    "role.agent": "客服",
     "modules.label": "工作台",
     "signin.title": "员工登录",
     "signin.token": "员工令牌",
@@ -19,10 +20,11 @@ const WORDS = {
     "signin.submit": "登录",
     "signin.expired": "登录已过期，请粘贴新的令牌。",
     "signin.invalid": "这不是有效的员工令牌，请检查后重新粘贴。",
-    "signin.role": "这个令牌（{role}）不能使用员工工作台。请使用仓库员工或管理员的令牌。",
+    "signin.role": "这个令牌（{role}）不能使用员工工作台。请使用仓库员工、客服或管理员的令牌。",
     "signin.signedOut": "已退出。",
     "signin.offline": "暂时连不上服务器，请稍后再试。",
     "station.title": "仓库工作台",
+    "desk.title": "客服工作台",
     "station.warehouse": "仓库",
     "station.carrier": "承运商",
     "station.scan": "扫描",
@@ -107,6 +109,7 @@ const WORDS = {
     "who": "{role} · {subject}",
     "role.warehouse": "Warehouse staff",
     "role.admin": "Admin",
+    "role.agent": "Service agent",
     "modules.label": "Workspaces",
     "signin.title": "Staff sign-in",
     "signin.token": "Staff token",
@@ -114,10 +117,11 @@ const WORDS = {
     "signin.submit": "Sign in",
     "signin.expired": "Your sign-in has expired: paste a new token.",
     "signin.invalid": "This is not a valid staff token: check it and paste it again.",
-    "signin.role": "This token ({role}) cannot use the staff console. Use a warehouse staff or admin token.",
+    "signin.role": "This token ({role}) cannot use the staff console. Use a warehouse staff, service agent or admin token.",
     "signin.signedOut": "Signed out.",
     "signin.offline": "The server cannot be reached just now: try again shortly.",
     "station.title": "Warehouse station",
+    "desk.title": "Service desk",
     "station.warehouse": "Warehouse",
     "station.carrier": "Carrier",
     "station.scan": "Scan",
@@ -193,6 +197,11 @@ const WORDS = {
     "slip.shipBy": "Ship by",
   },
 };
+
+/** More words, of a workspace loaded later: `{ "zh-CN": {...}, en: {...} }`. */
+export function addWords(words) {
+  for (const [lang, entries] of Object.entries(words)) Object.assign(WORDS[lang], entries);
+}
 
 const KEY = "pointsmall.console.lang";
 const listeners = new Set();

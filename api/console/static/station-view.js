@@ -2,17 +2,8 @@
 // the packing slip. Data goes in as text nodes only, never as markup.
 
 import { t, translate } from "./i18n.js";
+import { CARRIERS } from "./carriers.js";
 import { formatMoment, hoursUntil } from "./time.js";
-
-export const CARRIERS = [
-  ["SF", "顺丰 SF Express"],
-  ["YTO", "圆通 YTO"],
-  ["ZTO", "中通 ZTO"],
-  ["STO", "申通 STO"],
-  ["YUNDA", "韵达 Yunda"],
-  ["JD", "京东 JD Logistics"],
-  ["EMS", "中国邮政 EMS"],
-];
 
 const SKELETON = `
 <div class="station">
