@@ -57,6 +57,7 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
     return Services(
         currency=settings.currency,
         ship_within_days=settings.ship_within_days,
+        digital_delivery_minutes=settings.digital_delivery_minutes,
         at_risk_hours=settings.at_risk_hours,
         payment_timeout_minutes=settings.payment_timeout_minutes,
         compensation_rate=settings.compensation_rate,

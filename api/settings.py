@@ -39,6 +39,7 @@ class Settings:
     currency: str = "CNY"
     carrier_secrets: dict[str, str] = field(default_factory=dict)
     ship_within_days: int = 7
+    digital_delivery_minutes: int = 10  # a digital gift's promise: delivered within this
     at_risk_hours: int = 48
     payment_timeout_minutes: int = 30
     compensation_rate: Decimal = Decimal("0.10")
@@ -91,6 +92,8 @@ class Settings:
             )
         if self.service_at_risk_hours < 0 or self.ticket_compensation_points < 1:
             problems.append("SERVICE_AT_RISK_HOURS must be >= 0, TICKET_COMPENSATION_POINTS >= 1")
+        if not 1 <= self.digital_delivery_minutes <= 1440:
+            problems.append("DIGITAL_DELIVERY_MINUTES must be between 1 and 1440")
         if self.smsc_url and not self.smsc_url.startswith("smpp://"):
             problems.append("SMSC_URL must be smpp://system_id:password@host:port")
         if self.push_webhook_url and not self.push_webhook_url.startswith(("http://", "https://")):
@@ -157,6 +160,7 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
             )
         ),
         ship_within_days=config("SHIP_WITHIN_DAYS", cast=int, default=7),
+        digital_delivery_minutes=config("DIGITAL_DELIVERY_MINUTES", cast=int, default=10),
         at_risk_hours=config("AT_RISK_HOURS", cast=int, default=48),
         payment_timeout_minutes=config("PAYMENT_TIMEOUT_MINUTES", cast=int, default=30),
         compensation_rate=config("COMPENSATION_RATE", cast=Decimal, default=Decimal("0.10")),

@@ -34,6 +34,7 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     currency: str = "CNY"
     ship_within_days: int = 7
+    digital_delivery_minutes: int = 10
     at_risk_hours: int = 48
     payment_timeout_minutes: int = 30
     compensation_rate: Decimal = Decimal("0.10")

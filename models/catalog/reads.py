@@ -14,7 +14,7 @@ from tortoise.functions import Count
 from models import sql, validation
 from models.actors import Actor, Role
 from models.catalog import rules
-from models.catalog.models import Category, Gift, Warehouse
+from models.catalog.models import Category, Gift, GiftKind, Warehouse
 from models.catalog.service import SORT_KEYS, GiftFilter, GiftSort
 from models.errors import InvalidInput
 from models.paging import Page, SortKey, check_page_size, decode_cursor, encode_cursor
@@ -54,6 +54,9 @@ class ListedGift:
     category_id: int
     category_slug: str
     category_name: str
+    kind: GiftKind = GiftKind.PHYSICAL
+    partner: str = ""
+    instructions: str = ""
 
 
 async def gifts_page(
@@ -94,7 +97,7 @@ async def gifts_page(
 
 LISTED_COLUMNS = """g.id, g.sku, g.name, g.description, g.image_url, g.points_price,
        g.cash_price, g.currency, g.limit_per_member, g.active, g.category_id,
-       c.slug AS category_slug, c.name AS category_name"""
+       g.kind, g.partner, g.instructions, c.slug AS category_slug, c.name AS category_name"""
 FROM_GIFTS = "FROM gift g LEFT OUTER JOIN category c ON c.id = g.category_id"
 
 
@@ -148,6 +151,8 @@ def _where(filter: GiftFilter) -> Callable[[sql.Params], list[str]]:
             found.append(f"g.points_price >= {p(filter.min_points)}")
         if filter.max_points is not None:
             found.append(f"g.points_price <= {p(filter.max_points)}")
+        if filter.kind is not None:
+            found.append(f"g.kind = {p(filter.kind.value)}")
         if filter.in_stock is not None:
             stocked = "SELECT gift_id FROM stock WHERE on_hand > reserved"
             found.append(f"g.id {'IN' if filter.in_stock else 'NOT IN'} ({stocked})")
@@ -187,6 +192,9 @@ def _listed(row: Mapping[str, Any]) -> ListedGift:
         category_id=int(row["category_id"]),
         category_slug=row["category_slug"],
         category_name=row["category_name"],
+        kind=GiftKind(row["kind"]),
+        partner=row["partner"],
+        instructions=row["instructions"],
     )
 
 
