@@ -12,6 +12,7 @@ from fulfilment.calendar import WarehouseCalendar
 from fulfilment.planning import promised_days
 from models import sql
 from models.catalog.models import GiftKind, Warehouse
+from models.vouchers.reads import CODES_LEFT
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,12 @@ class Availability:
 
 # The gifts' kinds and stock with each warehouse's calendar, read as rows (the catalog page
 # reads it for every gift it lists: models were the larger part of its cost). A gift without
-# stock rows (every digital one) is one row of nulls beside its kind.
+# stock rows (every digital one) is one row of nulls beside its kind; an e-voucher's stock is
+# its pool's codes left.
 STOCK_AND_CALENDARS = """
 SELECT g.id AS gift_id, g.kind, s.warehouse_id, s.on_hand - s.reserved AS available,
-       w.timezone, w.daily_capacity, w.closed_dates
+       w.timezone, w.daily_capacity, w.closed_dates,
+       CASE WHEN g.kind = 'E_VOUCHER' THEN {codes_left} ELSE 0 END AS codes_left
 FROM gift g LEFT JOIN stock s ON s.gift_id = g.id LEFT JOIN warehouse w ON w.id = s.warehouse_id
 WHERE g.id IN ({gifts})
 """
@@ -45,10 +48,14 @@ async def availability(
     A digital gift is delivered within `digital_within_minutes` and ships on no day."""
     if not gift_ids:
         return []
-    text = STOCK_AND_CALENDARS.format(gifts=sql.listed(len(gift_ids)))
-    rows = await sql.fetch(text, *gift_ids)
+    at = f"${len(gift_ids) + 1}"
+    text = STOCK_AND_CALENDARS.format(
+        gifts=sql.listed(len(gift_ids)), codes_left=CODES_LEFT.format(now=at)
+    )
+    rows = await sql.fetch(text, *gift_ids, now)
     stocked = [row for row in rows if row["warehouse_id"] is not None]
     digital = {int(row["gift_id"]) for row in rows if GiftKind(row["kind"]).digital}
+    codes = {int(row["gift_id"]): int(row["codes_left"]) for row in rows}
     calendars: dict[int, WarehouseCalendar] = {}
     for row in stocked:
         if (warehouse := int(row["warehouse_id"])) not in calendars:
@@ -69,7 +76,7 @@ async def availability(
         if day is not None and (gift not in best or day < best[gift]):
             best[gift] = day
     return [
-        Availability(units.get(g, 0), None, digital_within_minutes)
+        Availability(codes.get(g, 0), None, digital_within_minutes)
         if g in digital
         else Availability(units.get(g, 0), best.get(g))
         for g in gift_ids

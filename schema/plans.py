@@ -101,6 +101,7 @@ async def catalog_page(
             first=first,
             after=after,
             affordable_for=actor.subject if affordable and actor else None,
+            now=context.now(),
         )
     except DomainError:
         return None

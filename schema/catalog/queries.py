@@ -66,6 +66,7 @@ class CatalogQueries:
             first=first,
             after=after,
             affordable_for=member,
+            now=info.context.now(),
         )
         return connection(page, GiftType.from_listed, after=after)
 
