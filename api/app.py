@@ -34,6 +34,7 @@ from api.wiring import (
     order_effects_of,
     planner_of,
     ticket_policy_of,
+    voucher_seal_of,
 )
 from models.events import CATALOG, LOCAL, ORDERS
 from models.events.listener import listening
@@ -49,6 +50,7 @@ def log_secrets(settings: Settings) -> list[str]:
     """The configured values no log line may show."""
     values = [settings.jwt_secret, settings.stripe_api_key, settings.stripe_webhook_secret]
     values += [settings.metrics_token or "", settings.push_webhook_secret]
+    values += [*settings.voucher_keys, settings.voucher_digest_key]
     return [*values, *settings.carrier_secrets.values()]
 
 
@@ -57,6 +59,7 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
     return Services(
         currency=settings.currency,
         ship_within_days=settings.ship_within_days,
+        digital_delivery_minutes=settings.digital_delivery_minutes,
         at_risk_hours=settings.at_risk_hours,
         payment_timeout_minutes=settings.payment_timeout_minutes,
         compensation_rate=settings.compensation_rate,
@@ -71,6 +74,7 @@ def build_services(settings: Settings, gateway: StripeGateway) -> Services:
         order_effects=order_effects_of(settings),
         notify_credits_from=credits_told_from(settings),
         ticket_policy=ticket_policy_of(settings),
+        voucher_seal=voucher_seal_of(settings),
     )
 
 

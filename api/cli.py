@@ -161,6 +161,40 @@ def token(role: str, subject: str, warehouses: tuple[str, ...], ttl: int) -> Non
     )
 
 
+@main.command("import-codes")
+@click.argument("sku")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_codes(sku: str, path: Path) -> None:
+    """Add a partner's code file (code,expires_at) to an E_VOUCHER gift's pool; a code
+    already in a pool is reported and never added twice; exit 1 if lines are refused."""
+    from api.wiring import voucher_seal_of
+    from models.errors import DomainError
+    from models.vouchers import pools, rules
+
+    settings = load_settings()
+    now = datetime.now(UTC)
+    with path.open("rb") as stream:
+        read = rules.read_lines(
+            pools.file_lines(stream), now=now, timezone=settings.points_timezone
+        )
+        try:
+            report = run_with_database(
+                lambda: pools.import_codes(
+                    sku=sku, read=read, seal=voucher_seal_of(settings), now=now
+                )
+            )
+        except DomainError as exc:
+            raise click.ClickException(f"{sku}: {exc.message}") from exc
+    for problem in sorted(report.refused + report.duplicates, key=lambda r: r.line):
+        kind = "duplicate" if problem in report.duplicates else "refused"
+        click.echo(f"line {problem.line}: {kind}: {problem.reason}")
+    click.echo(
+        f"added {report.added}, duplicates {len(report.duplicates)}, refused {len(report.refused)}"
+    )
+    if report.refused:
+        sys.exit(1)
+
+
 @main.command("import-points")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--batch-size", default=10_000, show_default=True, type=click.IntRange(min=1))

@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "models.payments.models",
     "models.notifications.models",
     "models.aftersales.models",
+    "models.vouchers.models",
     "fulfilment.models",
 ]
 MIGRATIONS = "models.migrations"

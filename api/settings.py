@@ -12,10 +12,15 @@ from limits.storage import storage_from_string
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings
 
+from models.vouchers.seal import valid_key
+
 DEV_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_pointsmall_development"
 DEV_STRIPE_API_KEY = "sk_test_pointsmall_development"
 DEV_PUSH_WEBHOOK_SECRET = "pointsmall-push-development-secret"
+# Development keys of the e-voucher codes (a Fernet key, and the digest's HMAC key).
+DEV_VOUCHER_KEY = "cG9pbnRzbWFsbC12b3VjaGVyLWRldmVsb3BtZW50ISE="
+DEV_VOUCHER_DIGEST_KEY = "pointsmall-voucher-digest-development-key"
 DEFAULT_SQLITE_URL = "sqlite://data/pointsmall.sqlite3"
 QUIET_HOURS = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
 
@@ -39,6 +44,7 @@ class Settings:
     currency: str = "CNY"
     carrier_secrets: dict[str, str] = field(default_factory=dict)
     ship_within_days: int = 7
+    digital_delivery_minutes: int = 10  # a digital gift's promise: delivered within this
     at_risk_hours: int = 48
     payment_timeout_minutes: int = 30
     compensation_rate: Decimal = Decimal("0.10")
@@ -70,6 +76,9 @@ class Settings:
     service_at_risk_hours: int = 8  # a ticket's promise with less time left is at risk
     ticket_compensation_points: int = 100  # credited once when a first reply is breached
     goodwill_daily_cap: int = 500  # goodwill points an agent may credit a day (admins set more)
+    # Fernet keys sealing e-voucher codes: the first seals, every one opens (rotation).
+    voucher_keys: tuple[str, ...] = (DEV_VOUCHER_KEY,)
+    voucher_digest_key: str = DEV_VOUCHER_DIGEST_KEY  # HMAC key of the codes' digests
 
     @property
     def production(self) -> bool:
@@ -91,6 +100,10 @@ class Settings:
             )
         if self.service_at_risk_hours < 0 or self.ticket_compensation_points < 1:
             problems.append("SERVICE_AT_RISK_HOURS must be >= 0, TICKET_COMPENSATION_POINTS >= 1")
+        if not 1 <= self.digital_delivery_minutes <= 1440:
+            problems.append("DIGITAL_DELIVERY_MINUTES must be between 1 and 1440")
+        if not self.voucher_keys or not all(valid_key(k) for k in self.voucher_keys):
+            problems.append("VOUCHER_KEYS must be Fernet keys (32 url-safe base64 bytes)")
         if self.smsc_url and not self.smsc_url.startswith("smpp://"):
             problems.append("SMSC_URL must be smpp://system_id:password@host:port")
         if self.push_webhook_url and not self.push_webhook_url.startswith(("http://", "https://")):
@@ -113,6 +126,10 @@ class Settings:
             problems.append("STRIPE_WEBHOOK_SECRET is the development secret")
         if self.stripe_api_key == DEV_STRIPE_API_KEY:
             problems.append("STRIPE_API_KEY is the development key")
+        if DEV_VOUCHER_KEY in self.voucher_keys:
+            problems.append("VOUCHER_KEYS holds the development key")
+        if self.voucher_digest_key == DEV_VOUCHER_DIGEST_KEY or len(self.voucher_digest_key) < 32:
+            problems.append("VOUCHER_DIGEST_KEY is the development key or under 32 characters")
         if self.push_webhook_url and self.push_webhook_secret == DEV_PUSH_WEBHOOK_SECRET:
             problems.append("PUSH_WEBHOOK_SECRET is the development secret")
         return problems
@@ -157,6 +174,7 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
             )
         ),
         ship_within_days=config("SHIP_WITHIN_DAYS", cast=int, default=7),
+        digital_delivery_minutes=config("DIGITAL_DELIVERY_MINUTES", cast=int, default=10),
         at_risk_hours=config("AT_RISK_HOURS", cast=int, default=48),
         payment_timeout_minutes=config("PAYMENT_TIMEOUT_MINUTES", cast=int, default=30),
         compensation_rate=config("COMPENSATION_RATE", cast=Decimal, default=Decimal("0.10")),
@@ -187,4 +205,8 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         service_at_risk_hours=config("SERVICE_AT_RISK_HOURS", cast=int, default=8),
         ticket_compensation_points=config("TICKET_COMPENSATION_POINTS", cast=int, default=100),
         goodwill_daily_cap=config("GOODWILL_DAILY_CAP", cast=int, default=500),
+        voucher_keys=tuple(
+            config("VOUCHER_KEYS", cast=CommaSeparatedStrings, default=DEV_VOUCHER_KEY)
+        ),
+        voucher_digest_key=config("VOUCHER_DIGEST_KEY", default=DEV_VOUCHER_DIGEST_KEY),
     )

@@ -24,6 +24,12 @@ from models.notifications.rules import QuietHours
 from models.notifications.smpp import SmppCentre, SmppConfig
 from models.orders.ports import OrderEffect
 from models.payments.gateway import StripeGateway
+from models.vouchers.seal import VoucherSeal
+
+
+def voucher_seal_of(settings: Settings) -> VoucherSeal:
+    """What seals and opens the e-voucher codes."""
+    return VoucherSeal(settings.voucher_keys, settings.voucher_digest_key)
 
 
 def planner_of(settings: Settings) -> Planner:

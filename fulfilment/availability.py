@@ -1,4 +1,5 @@
-"""What the catalog promises: units available, and the day an order placed now would ship."""
+"""What the catalog promises: units available, and the day an order placed now would ship
+(a parcel) or the minutes within which it is delivered (a digital gift)."""
 
 from __future__ import annotations
 
@@ -10,58 +11,76 @@ from typing import Any
 from fulfilment.calendar import WarehouseCalendar
 from fulfilment.planning import promised_days
 from models import sql
-from models.catalog.models import Warehouse
+from models.catalog.models import GiftKind, Warehouse
+from models.vouchers.reads import CODES_LEFT
 
 
 @dataclass(frozen=True)
 class Availability:
     quantity_available: int
     estimated_ship_by: date | None
+    delivered_within_minutes: int | None = None  # a digital gift's; it ships on no day
 
     @property
     def in_stock(self) -> bool:
         return self.quantity_available > 0
 
 
-# Stock of the gifts with each warehouse's calendar, read as rows (the catalog page reads it
-# for every gift it lists: models were the larger part of its cost).
+# The gifts' kinds and stock with each warehouse's calendar, read as rows (the catalog page
+# reads it for every gift it lists: models were the larger part of its cost). A gift without
+# stock rows (every digital one) is one row of nulls beside its kind; an e-voucher's stock is
+# its pool's codes left.
 STOCK_AND_CALENDARS = """
-SELECT s.gift_id, s.warehouse_id, s.on_hand - s.reserved AS available,
-       w.timezone, w.daily_capacity, w.closed_dates
-FROM stock s JOIN warehouse w ON w.id = s.warehouse_id
-WHERE s.gift_id IN ({gifts})
+SELECT g.id AS gift_id, g.kind, s.warehouse_id, s.on_hand - s.reserved AS available,
+       w.timezone, w.daily_capacity, w.closed_dates,
+       CASE WHEN g.kind = 'E_VOUCHER' THEN {codes_left} ELSE 0 END AS codes_left
+FROM gift g LEFT JOIN stock s ON s.gift_id = g.id LEFT JOIN warehouse w ON w.id = s.warehouse_id
+WHERE g.id IN ({gifts})
 """
 _CLOSED_DATES = Warehouse._meta.fields_map["closed_dates"]
 
 
 async def availability(
-    gift_ids: Sequence[int], *, now: datetime, within: timedelta
+    gift_ids: Sequence[int], *, now: datetime, within: timedelta, digital_within_minutes: int = 10
 ) -> list[Availability]:
-    """Availability of each gift: two queries whatever the number of gifts."""
+    """Availability of each gift: two queries whatever the number of gifts.
+
+    A digital gift is delivered within `digital_within_minutes` and ships on no day."""
     if not gift_ids:
         return []
-    text = STOCK_AND_CALENDARS.format(gifts=sql.listed(len(gift_ids)))
-    rows = await sql.fetch(text, *gift_ids)
+    at = f"${len(gift_ids) + 1}"
+    text = STOCK_AND_CALENDARS.format(
+        gifts=sql.listed(len(gift_ids)), codes_left=CODES_LEFT.format(now=at)
+    )
+    rows = await sql.fetch(text, *gift_ids, now)
+    stocked = [row for row in rows if row["warehouse_id"] is not None]
+    digital = {int(row["gift_id"]) for row in rows if GiftKind(row["kind"]).digital}
+    codes = {int(row["gift_id"]): int(row["codes_left"]) for row in rows}
     calendars: dict[int, WarehouseCalendar] = {}
-    for row in rows:
+    for row in stocked:
         if (warehouse := int(row["warehouse_id"])) not in calendars:
             calendars[warehouse] = _calendar(row)
     days = await promised_days(calendars, now=now, within=within)
     units: dict[int, int] = {}
     best: dict[int, date] = {}
-    for row in rows:
+    for row in stocked:
         available, gift, warehouse = (
             int(row["available"]),
             int(row["gift_id"]),
             int(row["warehouse_id"]),
         )
-        if available <= 0:
+        if available <= 0 or gift in digital:
             continue
         units[gift] = units.get(gift, 0) + available
         day = days.get(warehouse)
         if day is not None and (gift not in best or day < best[gift]):
             best[gift] = day
-    return [Availability(units.get(g, 0), best.get(g)) for g in gift_ids]
+    return [
+        Availability(codes.get(g, 0), None, digital_within_minutes)
+        if g in digital
+        else Availability(units.get(g, 0), best.get(g))
+        for g in gift_ids
+    ]
 
 
 def _calendar(row: Mapping[str, Any]) -> WarehouseCalendar:

@@ -18,6 +18,7 @@ from fulfilment.planning import Planner
 from models.actors import Actor
 from models.aftersales.rules import TicketPolicy
 from models.orders.ports import OrderEffect, PaymentStarter, ShipPlanner
+from models.vouchers.seal import VoucherSeal
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -34,6 +35,7 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     currency: str = "CNY"
     ship_within_days: int = 7
+    digital_delivery_minutes: int = 10
     at_risk_hours: int = 48
     payment_timeout_minutes: int = 30
     compensation_rate: Decimal = Decimal("0.10")
@@ -47,6 +49,7 @@ class Services:
     # A billing credit of this many points or more is told to its member (None: never).
     notify_credits_from: int | None = None
     ticket_policy: TicketPolicy = field(default_factory=TicketPolicy)
+    voucher_seal: VoucherSeal | None = None  # the settings' (api/wiring.py)
 
     @property
     def ship_within(self) -> timedelta:

@@ -101,11 +101,18 @@ async def catalog_page(
             first=first,
             after=after,
             affordable_for=actor.subject if affordable and actor else None,
+            now=context.now(),
         )
     except DomainError:
         return None
     ids = [gift.id for gift in page.items]
-    found = await availability(ids, now=context.now(), within=context.services.ship_within)
+    services = context.services
+    found = await availability(
+        ids,
+        now=context.now(),
+        within=services.ship_within,
+        digital_within_minutes=services.digital_delivery_minutes,
+    )
     edges = [
         _typed({"cursor": cursor, "node": _gift_card(gift, shown, typed)}, "GiftEdge", typed)
         for cursor, gift, shown in zip(page.cursors, page.items, found, strict=True)

@@ -56,6 +56,7 @@ from schema.notifications.subscriptions import NotificationSubscriptions
 from schema.orders.mutations import OrderMutations
 from schema.orders.queries import OrderQueries
 from schema.points.mutations import PointsMutations
+from schema.vouchers.mutations import VoucherMutations
 
 
 @strawberry.type
@@ -94,6 +95,7 @@ class Mutation(
     NotificationMutations,
     AftersalesMutations,
     ResolutionMutations,
+    VoucherMutations,
 ):
     pass
 

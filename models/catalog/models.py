@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
@@ -21,8 +22,23 @@ class Category(Model):
         table = "category"
 
 
+class GiftKind(StrEnum):
+    """How a gift reaches the member: a parcel from a warehouse, or digitally."""
+
+    PHYSICAL = "PHYSICAL"
+    E_VOUCHER = "E_VOUCHER"  # a partner's code from the gift's pool
+    TOP_UP = "TOP_UP"  # phone credit or a data pack through the charging system
+
+    @property
+    def digital(self) -> bool:
+        return self is not GiftKind.PHYSICAL
+
+
 class Gift(Model):
-    """A gift in the mall: the points price, and optionally a cash part on top."""
+    """A gift in the mall: the points price, and optionally a cash part on top.
+
+    `partner` and `instructions` belong to an E_VOUCHER gift (whose code it is, how to use
+    it); they are empty for the other kinds."""
 
     id = fields.BigIntField(primary_key=True)
     sku = fields.CharField(max_length=64, unique=True)
@@ -37,6 +53,12 @@ class Gift(Model):
     currency = fields.CharField(max_length=3, default="CNY")
     limit_per_member: int | None = fields.IntField(null=True)
     active = fields.BooleanField(default=True)
+    # Database defaults too: statements that name none of these write a parcel.
+    kind = fields.CharEnumField(
+        GiftKind, max_length=10, default=GiftKind.PHYSICAL, db_default=GiftKind.PHYSICAL.value
+    )
+    partner = fields.CharField(max_length=100, default="", db_default="")
+    instructions = fields.TextField(default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,11 +15,12 @@ from tortoise.functions import Count
 from models import sql, validation
 from models.actors import Actor, Role
 from models.catalog import rules
-from models.catalog.models import Category, Gift, Warehouse
+from models.catalog.models import Category, Gift, GiftKind, Warehouse
 from models.catalog.service import SORT_KEYS, GiftFilter, GiftSort
 from models.errors import InvalidInput
 from models.paging import Page, SortKey, check_page_size, decode_cursor, encode_cursor
 from models.points.reads import available_points
+from models.vouchers.reads import CODES_LEFT
 
 MAX_SEARCH_LENGTH = 100
 
@@ -54,6 +56,9 @@ class ListedGift:
     category_id: int
     category_slug: str
     category_name: str
+    kind: GiftKind = GiftKind.PHYSICAL
+    partner: str = ""
+    instructions: str = ""
 
 
 async def gifts_page(
@@ -63,10 +68,11 @@ async def gifts_page(
     first: int,
     after: str | None,
     affordable_for: str | None = None,
+    now: datetime,
 ) -> Page[ListedGift]:
     """One page of active gifts matching `filter`, and with `affordable_for` (a member's
     externalId) only those the member can pay from available points; raises InvalidInput
-    for bad filters.
+    for bad filters. `now`: an e-voucher's codes expired by then are not its stock.
 
     The catalog's hottest read, written by hand and read as rows: building the ORM's query
     and its model objects cost more than the database spent on it. The ORM's own count and
@@ -76,7 +82,7 @@ async def gifts_page(
         ceiling = rules.affordable_ceiling(filter.max_points, available=available)
         filter = replace(filter, max_points=ceiling)
     keys = SORT_KEYS[sort]
-    where = _where(filter)
+    where = _where(filter, now)
     check_page_size(first)
     values = decode_cursor(after, keys) if after is not None and first > 0 else None
     p = sql.Params()
@@ -94,7 +100,7 @@ async def gifts_page(
 
 LISTED_COLUMNS = """g.id, g.sku, g.name, g.description, g.image_url, g.points_price,
        g.cash_price, g.currency, g.limit_per_member, g.active, g.category_id,
-       c.slug AS category_slug, c.name AS category_name"""
+       g.kind, g.partner, g.instructions, c.slug AS category_slug, c.name AS category_name"""
 FROM_GIFTS = "FROM gift g LEFT OUTER JOIN category c ON c.id = g.category_id"
 
 
@@ -124,7 +130,7 @@ def _page_text(
     )
 
 
-def _where(filter: GiftFilter) -> Callable[[sql.Params], list[str]]:
+def _where(filter: GiftFilter, now: datetime) -> Callable[[sql.Params], list[str]]:
     """The filter's conditions: checked now, placed in each statement's own parameters."""
     if filter.category_slug is not None and not validation.fits(
         Category, "slug", filter.category_slug
@@ -148,9 +154,13 @@ def _where(filter: GiftFilter) -> Callable[[sql.Params], list[str]]:
             found.append(f"g.points_price >= {p(filter.min_points)}")
         if filter.max_points is not None:
             found.append(f"g.points_price <= {p(filter.max_points)}")
+        if filter.kind is not None:
+            found.append(f"g.kind = {p(filter.kind.value)}")
         if filter.in_stock is not None:
             stocked = "SELECT gift_id FROM stock WHERE on_hand > reserved"
-            found.append(f"g.id {'IN' if filter.in_stock else 'NOT IN'} ({stocked})")
+            codes = CODES_LEFT.format(now=p(now))
+            has = f"(g.id IN ({stocked}) OR {codes} > 0)"
+            found.append(has if filter.in_stock else f"NOT {has}")
         return found
 
     return conditions
@@ -187,6 +197,9 @@ def _listed(row: Mapping[str, Any]) -> ListedGift:
         category_id=int(row["category_id"]),
         category_slug=row["category_slug"],
         category_name=row["category_name"],
+        kind=GiftKind(row["kind"]),
+        partner=row["partner"],
+        instructions=row["instructions"],
     )
 
 

@@ -15,7 +15,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models import validation
-from models.catalog.models import Category, Gift, Stock, StockMovement, Warehouse
+from models.catalog.models import Category, Gift, GiftKind, Stock, StockMovement, Warehouse
 from models.errors import InvalidInput, NotFound
 from models.events import CATALOG, announce
 from models.paging import SortKey
@@ -49,6 +49,7 @@ class GiftFilter:
     min_points: int | None = None
     max_points: int | None = None
     in_stock: bool | None = None
+    kind: GiftKind | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class GiftFields:
     currency: str | None  # None: the programme's currency
     limit_per_member: int | None
     active: bool
+    kind: GiftKind = GiftKind.PHYSICAL
+    partner: str = ""  # an E_VOUCHER gift's partner, whose codes it hands out
+    instructions: str = ""  # how an E_VOUCHER's code is used
 
 
 async def upsert_category(*, slug: str, name: str) -> Category:
@@ -92,6 +96,11 @@ async def upsert_gift(*, fields: GiftFields, default_currency: str) -> Gift:
     values["category_id"] = category.id
     gift, created = await _get_or_create(Gift, {"sku": values.pop("sku")}, values)
     if not created:
+        if gift.kind is not values["kind"] and await _stocked(gift.id):
+            raise InvalidInput(
+                "a gift with units in a warehouse keeps its kind (write them off first)",
+                field="kind",
+            )
         await Gift.filter(id=gift.id).update(**values)
         await gift.refresh_from_db()
     await announce(CATALOG, gift.sku)
@@ -118,7 +127,26 @@ def _gift_values(fields: GiftFields, default_currency: str) -> dict[str, object]
         "currency": _currency(currency),
         "limit_per_member": limit,
         "active": fields.active,
+        **_kind_values(fields),
     }
+
+
+def _kind_values(fields: GiftFields) -> dict[str, object]:
+    """The kind and what an E_VOUCHER gift says of its partner; the others say nothing."""
+    partner = validation.text(fields.partner, field="partner", max_length=100, required=False)
+    instructions = validation.text(
+        fields.instructions, field="instructions", max_length=2000, required=False
+    )
+    if fields.kind is GiftKind.E_VOUCHER and not partner:
+        raise InvalidInput("an e-voucher names its partner", field="partner")
+    if fields.kind is not GiftKind.E_VOUCHER and (partner or instructions):
+        field = "partner" if partner else "instructions"
+        raise InvalidInput("only an e-voucher has a partner and instructions", field=field)
+    return {"kind": fields.kind, "partner": partner, "instructions": instructions}
+
+
+async def _stocked(gift_id: int) -> bool:
+    return await Stock.filter(gift_id=gift_id, on_hand__gt=0).exists()
 
 
 def _cash_price(amount: Decimal | None) -> Decimal | None:
@@ -192,6 +220,8 @@ async def adjust_stock(*, sku: str, warehouse_code: str, delta: int, reason: str
     gift = await Gift.get_or_none(sku=sku) if validation.fits(Gift, "sku", sku) else None
     if gift is None:
         raise NotFound(f"no gift {sku!r}", field="sku")
+    if gift.kind.digital:
+        raise InvalidInput("a digital gift has no units in warehouses", field="sku")
     warehouse = None
     if validation.fits(Warehouse, "code", warehouse_code):
         warehouse = await Warehouse.get_or_none(code=warehouse_code)

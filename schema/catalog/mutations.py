@@ -7,8 +7,9 @@ from datetime import date
 import strawberry
 
 from models.catalog import service
+from models.catalog.models import GiftKind
 from schema.caller_dependence import DEPENDS_ON_CALLER
-from schema.catalog.types import CategoryType, GiftType, StockType, WarehouseType
+from schema.catalog.types import CategoryType, GiftKindEnum, GiftType, StockType, WarehouseType
 from schema.context import Info
 from schema.errors import UserError, attempt
 from schema.permissions import IsAdmin
@@ -45,6 +46,15 @@ class GiftInput:
     cash_price: MoneyInput | None = None
     limit_per_member: int | None = None
     active: bool | None = strawberry.field(default=None, description="Null or absent: active.")
+    kind: GiftKindEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Null or absent: PHYSICAL (a parcel)."
+    )
+    partner: str | None = strawberry.field(
+        default=None, description="An E_VOUCHER's partner (required for one); null or absent: none."
+    )
+    instructions: str | None = strawberry.field(
+        default=None, description="How an E_VOUCHER's code is used; null or absent: none."
+    )
 
 
 @strawberry.type
@@ -100,6 +110,9 @@ def _gift_fields(input: GiftInput) -> service.GiftFields:
         currency=cash.currency if cash else None,
         limit_per_member=input.limit_per_member,
         active=True if input.active is None else input.active,
+        kind=GiftKind.PHYSICAL if input.kind is None else input.kind,
+        partner=input.partner or "",
+        instructions=input.instructions or "",
     )
 
 

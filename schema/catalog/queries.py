@@ -8,7 +8,7 @@ from models.actors import Role
 from models.catalog import reads
 from models.catalog.service import GiftFilter, GiftSort
 from schema.caller_dependence import DEPENDS_ON_ADMIN, DEPENDS_ON_CALLER
-from schema.catalog.types import CategoryType, GiftType
+from schema.catalog.types import CategoryType, GiftKindEnum, GiftType
 from schema.context import Info
 from schema.pagination import Connection, connection
 from schema.permissions import require_role
@@ -23,6 +23,9 @@ class GiftFilterInput:
     min_points: int | None = None
     max_points: int | None = None
     in_stock: bool | None = None
+    kind: GiftKindEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only gifts of this kind."
+    )
     affordable: bool | None = strawberry.field(
         default=None,
         description="Only what the signed-in member can pay from available points.",
@@ -36,6 +39,7 @@ class GiftFilterInput:
             min_points=self.min_points,
             max_points=self.max_points,
             in_stock=self.in_stock,
+            kind=self.kind,
         )
 
 
@@ -62,6 +66,7 @@ class CatalogQueries:
             first=first,
             after=after,
             affordable_for=member,
+            now=info.context.now(),
         )
         return connection(page, GiftType.from_listed, after=after)
 

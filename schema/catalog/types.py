@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from fulfilment.availability import Availability, availability
 from models.catalog import reads
-from models.catalog.models import Category, Gift, Stock, Warehouse
+from models.catalog.models import Category, Gift, GiftKind, Stock, Warehouse
 from schema.context import Info
 from schema.node import row_ids
 from schema.scalars import Money, money
@@ -46,12 +46,25 @@ class CategoryType(relay.Node):
         return [cls.from_row(row) if row else None for row in rows]
 
 
+GiftKindEnum = strawberry.enum(
+    GiftKind,
+    name="GiftKind",
+    description="A parcel from a warehouse, a partner's e-voucher code, or a phone top-up.",
+)
+
+
 @strawberry.type(name="Availability")
 class AvailabilityType:
     in_stock: bool
     quantity_available: int
     estimated_ship_by: date | None = strawberry.field(
-        description="The day an order placed now would ship (its promised ship date)."
+        description="The day an order placed now would ship (its promised ship date); null "
+        "for a digital gift, which ships on no day."
+    )
+    delivered_within_minutes: int | None = strawberry.field(
+        default=None,
+        description="A digital gift's promise: delivered within this many minutes of the "
+        "order; null for a parcel.",
     )
 
 
@@ -59,7 +72,12 @@ def _availability(info: Info) -> DataLoader[int, Availability]:
     services, now = info.context.services, info.context.now()
 
     async def batch(gift_ids: Sequence[int]) -> list[Availability]:
-        return await availability(gift_ids, now=now, within=services.ship_within)
+        return await availability(
+            gift_ids,
+            now=now,
+            within=services.ship_within,
+            digital_within_minutes=services.digital_delivery_minutes,
+        )
 
     return info.context.loaders.named("availability", batch)
 
@@ -85,6 +103,13 @@ class GiftType(relay.Node):
     cash_price: Money | None
     limit_per_member: int | None
     active: bool
+    kind: GiftKindEnum  # type: ignore[valid-type]
+    partner: str | None = strawberry.field(
+        description="An e-voucher's partner (whose code it is); null for the other kinds."
+    )
+    instructions: str | None = strawberry.field(
+        description="How an e-voucher's code is used; null for the other kinds."
+    )
     category_id: strawberry.Private[int]
     preloaded_category: strawberry.Private[CategoryType | None] = None
 
@@ -100,6 +125,7 @@ class GiftType(relay.Node):
             cash_price=money(row.cash_price, row.currency),
             limit_per_member=row.limit_per_member,
             active=row.active,
+            **_kind_fields(row.kind, row.partner, row.instructions),
             category_id=row.category_id,
             preloaded_category=CategoryType(
                 id=row.category_id, slug=row.category_slug, name=row.category_name
@@ -120,6 +146,7 @@ class GiftType(relay.Node):
             cash_price=money(row.cash_price, row.currency),
             limit_per_member=row.limit_per_member,
             active=row.active,
+            **_kind_fields(row.kind, row.partner, row.instructions),
             category_id=row.category_id,
             preloaded_category=category,
         )
@@ -139,6 +166,7 @@ class GiftType(relay.Node):
             in_stock=found.in_stock,
             quantity_available=found.quantity_available,
             estimated_ship_by=found.estimated_ship_by,
+            delivered_within_minutes=found.delivered_within_minutes,
         )
 
     @classmethod
@@ -147,6 +175,15 @@ class GiftType(relay.Node):
     ) -> list[Any]:
         rows = await _gifts(info).load_many([i or 0 for i in row_ids(node_ids)])
         return [cls.from_row(row) if row else None for row in rows]
+
+
+def _kind_fields(kind: GiftKind, partner: str, instructions: str) -> dict[str, Any]:
+    voucher = kind is GiftKind.E_VOUCHER
+    return {
+        "kind": kind,
+        "partner": partner if voucher else None,
+        "instructions": instructions if voucher else None,
+    }
 
 
 @strawberry.type(name="Warehouse")

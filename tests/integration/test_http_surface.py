@@ -41,6 +41,8 @@ def production(db: str, **overrides: Any) -> Settings:
         jwt_secret="p" * 40,
         stripe_api_key="sk_live_x",
         stripe_webhook_secret="whsec_live",
+        voucher_keys=("dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnY=",),
+        voucher_digest_key="d" * 40,
         **overrides,
     )
 

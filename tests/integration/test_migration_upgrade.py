@@ -8,6 +8,7 @@ from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
 
 from api.db import tortoise_config
+from models.catalog.models import Gift, GiftKind
 from models.members.models import Member
 from models.notifications.models import Notification, PushStatus, SmsStatus
 from tests.support.databases import fresh_database
@@ -77,6 +78,44 @@ async def test_messages_of_the_previous_release_are_never_pushed_after_the_upgra
                 "",
             )
             assert old.push_due_at is None
+        finally:
+            await Tortoise.close_connections()
+            await Tortoise.init(config=tortoise_config(orm))  # the session's database again
+
+
+async def test_gifts_of_the_previous_release_are_parcels_after_the_upgrade(
+    tmp_path: Path, orm: str
+) -> None:
+    async with fresh_database(tmp_path) as url:
+        config = tortoise_config(url)
+        await migrate(config=config, target="pointsmall.0004_aftersales")
+        await Tortoise.init(config=config, _create_db=False)
+        try:
+            connection = connections.get("default")
+            await connection.execute_query(
+                "INSERT INTO category (slug, name, position, created_at) "
+                "VALUES ('old', 'Old', 0, '2026-01-01 00:00:00+00:00')"
+            )
+            await connection.execute_query(
+                "INSERT INTO gift (sku, name, description, image_url, category_id, points_price, "
+                "currency, active, created_at, updated_at) SELECT 'OLD-MUG', 'Old Mug', '', '', "
+                "id, 700, 'CNY', TRUE, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00' "
+                "FROM category WHERE slug = 'old'"
+            )
+            await Tortoise.close_connections()
+            await migrate(config=config)
+            await Tortoise.init(config=config)
+            old = await Gift.get(sku="OLD-MUG")
+            assert (old.name, old.points_price) == ("Old Mug", 700)
+            assert (old.kind, old.partner, old.instructions) == (GiftKind.PHYSICAL, "", "")
+            # A statement that names none of the new columns still writes a parcel.
+            await connections.get("default").execute_query(
+                "INSERT INTO gift (sku, name, description, image_url, category_id, points_price, "
+                "currency, active, created_at, updated_at) SELECT 'NEW-MUG', 'New Mug', '', '', "
+                "category_id, 800, 'CNY', TRUE, created_at, updated_at FROM gift "
+                "WHERE sku = 'OLD-MUG'"
+            )
+            assert (await Gift.get(sku="NEW-MUG")).kind is GiftKind.PHYSICAL
         finally:
             await Tortoise.close_connections()
             await Tortoise.init(config=tortoise_config(orm))  # the session's database again

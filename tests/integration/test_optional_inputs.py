@@ -34,6 +34,9 @@ GIFT = {
     "cashPrice": {"amount": "9.90", "currency": "CNY"},
     "limitPerMember": None,
     "active": True,
+    "kind": "PHYSICAL",
+    "partner": "",
+    "instructions": "",
 }
 WAREHOUSE = {
     "code": "HZ01",
@@ -150,7 +153,8 @@ QUEUE_FILTER = {
 
 def catalog(_: dict[str, str]) -> dict[str, Any]:
     wanted = {"categorySlug": "home", "search": "mug", "minPoints": 1, "maxPoints": 90_000}
-    return {"first": 5, "filter": {**wanted, "inStock": True, "affordable": True}}
+    chosen = {"inStock": True, "affordable": True, "kind": "PHYSICAL"}
+    return {"first": 5, "filter": {**wanted, **chosen}}
 
 
 async def ticketed(api: GraphQLClient) -> dict[str, str]:
@@ -226,6 +230,11 @@ CASES = {
     ),
     "GiftInput.limitPerMember": Case("UpsertGift", "input.limitPerMember", gift, ADMIN),
     "GiftInput.active": Case("UpsertGift", "input.active", gift, ADMIN, ("gift.active", True)),
+    "GiftInput.kind": Case("UpsertGift", "input.kind", gift, ADMIN, ("gift.kind", "PHYSICAL")),
+    "GiftInput.partner": Case("UpsertGift", "input.partner", gift, ADMIN, ("gift.partner", None)),
+    "GiftInput.instructions": Case(
+        "UpsertGift", "input.instructions", gift, ADMIN, ("gift.instructions", None)
+    ),
     "MoneyInput.currency": Case(
         "UpsertGift", "input.cashPrice.currency", gift, ADMIN, ("gift.cashPrice.currency", "CNY")
     ),
@@ -320,7 +329,15 @@ CASES = {
     "PointsSummary.expiring(withinDays)": Case(EXPIRING, "withinDays", expiring, OWNER),
     **{
         f"GiftFilter.{name}": Case("Catalog", f"filter.{name}", catalog, OWNER)
-        for name in ("categorySlug", "search", "minPoints", "maxPoints", "inStock", "affordable")
+        for name in (
+            "categorySlug",
+            "search",
+            "minPoints",
+            "maxPoints",
+            "inStock",
+            "affordable",
+            "kind",
+        )
     },
     "OpenTicketInput.orderNumber": Case(
         "OpenTicket", "input.orderNumber", open_ticket, OWNER, ("ticket.order", None), ticketed

@@ -166,6 +166,16 @@ MATRIX: dict[str, Row] = {
         lambda w, c: {"input": {"sku": "HM-MUG", "warehouseCode": W1, "delta": 1}},
         expect("U F F F F A F"),
     ),
+    "Mutation.importVoucherCodes": Row(
+        payload("importVoucherCodes", "ImportVoucherCodesInput", "added errors { code }"),
+        lambda w, c: {
+            "input": {
+                "sku": "HM-MUG",
+                "codes": [{"code": f"SEC-CODE-{c}", "expiresAt": "2099-01-01T00:00:00+00:00"}],
+            }
+        },
+        expect("U F F F F A F"),
+    ),
     "Mutation.redeem": Row(
         payload("redeem", "RedeemInput"),
         lambda w, c: {

@@ -63,6 +63,9 @@ async def gift(
     limit: int | None = None,
     active: bool = True,
     description: str = "",
+    kind: str | None = None,
+    partner: str | None = None,
+    instructions: str | None = None,
 ) -> dict[str, Any]:
     payload = await admin(
         api,
@@ -78,6 +81,9 @@ async def gift(
                 "cashPrice": {"amount": cash, "currency": "CNY"} if cash else None,
                 "limitPerMember": limit,
                 "active": active,
+                "kind": kind,
+                "partner": partner,
+                "instructions": instructions,
             }
         },
     )

@@ -6,6 +6,8 @@ import pytest
 
 from api.settings import Settings, SettingsError, load_settings
 
+REAL_VOUCHER_KEYS = ("dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnY=",)  # a well-formed Fernet key
+
 
 def test_development_defaults_to_sqlite_under_data(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -31,6 +33,8 @@ def test_production_starts_with_real_secrets() -> None:
         jwt_secret="s" * 48,
         stripe_api_key="sk_live_x",
         stripe_webhook_secret="whsec_real",
+        voucher_keys=REAL_VOUCHER_KEYS,
+        voucher_digest_key="d" * 40,
     ).check()
 
 
@@ -89,6 +93,8 @@ def test_production_refuses_push_with_the_development_secret() -> None:
         "jwt_secret": "s" * 48,
         "stripe_api_key": "sk_live_x",
         "stripe_webhook_secret": "whsec_real",
+        "voucher_keys": REAL_VOUCHER_KEYS,
+        "voucher_digest_key": "d" * 40,
     }
     Settings(**real).check()  # no push configured: its secret does not matter
     with pytest.raises(SettingsError, match="PUSH_WEBHOOK_SECRET is the development secret"):
@@ -101,3 +107,37 @@ def test_production_refuses_push_with_the_development_secret() -> None:
 def test_a_push_url_that_is_not_http_is_refused() -> None:
     with pytest.raises(SettingsError, match="PUSH_WEBHOOK_URL must be an http"):
         Settings(push_webhook_url="ftp://push.example").check()
+
+
+def test_voucher_keys_must_be_fernet_keys_and_production_refuses_the_development_ones() -> None:
+    with pytest.raises(SettingsError, match="VOUCHER_KEYS must be Fernet keys"):
+        Settings(voucher_keys=("not-a-key",)).check()
+    with pytest.raises(SettingsError, match="VOUCHER_KEYS must be Fernet keys"):
+        Settings(voucher_keys=()).check()
+    Settings(voucher_keys=(*REAL_VOUCHER_KEYS, Settings().voucher_keys[0])).check()
+    real = {
+        "app_env": "production",
+        "database_url_set": True,
+        "jwt_secret": "s" * 48,
+        "stripe_api_key": "sk_live_x",
+        "stripe_webhook_secret": "whsec_real",
+    }
+    with pytest.raises(SettingsError) as refused:
+        Settings(**real).check()
+    assert "VOUCHER_KEYS holds the development key" in str(refused.value)
+    assert "VOUCHER_DIGEST_KEY is the development key" in str(refused.value)
+    with pytest.raises(SettingsError, match="VOUCHER_DIGEST_KEY"):
+        Settings(**real, voucher_keys=REAL_VOUCHER_KEYS, voucher_digest_key="short").check()
+
+
+def test_voucher_keys_come_from_the_environment_first_one_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "VOUCHER_KEYS",
+        "dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnY=, " + Settings().voucher_keys[0],
+    )
+    assert load_settings().voucher_keys == (
+        "dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnY=",
+        Settings().voucher_keys[0],
+    )

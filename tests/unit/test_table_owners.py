@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "models.payments.models",
     "models.points.models",
     "models.aftersales.models",
+    "models.vouchers.models",
     "fulfilment.models",
 )
 WRITE = re.compile(r"\b(?:INSERT\s+INTO|(?<!FOR )(?<!DO )UPDATE|DELETE\s+FROM)\s+\"?(\w+)")
