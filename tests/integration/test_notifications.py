@@ -4,7 +4,7 @@ service are answered."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -31,8 +31,10 @@ from tests.support.members import member_with_points
 
 ADDRESS = Address("王芳", "13800138000", "上海市", "上海市", "黄浦区", "南京东路 1 号", "", "")
 ADMIN = Actor(Role.ADMIN, "admin")
-NOON = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
-NIGHT = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+# Tomorrow's date: the clock of the worker must be after the messages' wall-clock writes.
+DAY = (datetime.now(UTC) + timedelta(days=1)).date()
+NOON = datetime(DAY.year, DAY.month, DAY.day, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+NIGHT = datetime(DAY.year, DAY.month, DAY.day, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
 
 
 async def member(external_id: str, mobile: str = "13800138000", **contact: object) -> Member:

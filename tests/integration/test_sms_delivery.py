@@ -33,7 +33,9 @@ from tests.support.members import member_with_points
 
 pytestmark = pytest.mark.timeout(300)
 ADDRESS = Address("王芳", "13800138000", "上海市", "上海市", "黄浦区", "南京东路 1 号", "", "")
-NOON = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai: no quiet hours
+# Tomorrow's date: the clock of the worker must be after the messages' wall-clock writes.
+DAY = (datetime.now(UTC) + timedelta(days=1)).date()
+NOON = datetime(DAY.year, DAY.month, DAY.day, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai: no quiet hours
 FAST = DeliveryPolicy(
     batch=100,
     lease=timedelta(seconds=30),
