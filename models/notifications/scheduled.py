@@ -71,7 +71,13 @@ class LoopCounts:
 class Rests:
     """A loop's pauses: after a round that found nothing to do it waits `idle` seconds, or
     less when nudged (a change wrote a message) or stopped. A nudge during a round is kept,
-    so the message it tells of is never left for the next pause to end."""
+    so the message it tells of is never left for the next pause to end.
+
+    A nudged round that finds nothing looks once more after `recheck`: the message it was
+    told of may have been locked for that instant by another claim of the same row (the
+    other channel's loop, or another worker), which `SKIP LOCKED` passes over."""
+
+    recheck: float = 0.05
 
     def __init__(self, idle: float) -> None:
         self.idle = idle
@@ -85,11 +91,13 @@ class Rests:
         waker = asyncio.create_task(self._wake_on(stop))
         try:
             while not stop.is_set():
+                nudged = self._wake.is_set()
                 self._wake.clear()
                 done = await round_()
                 if done.accepted + done.retried + done.failed == 0:
+                    pause = min(self.recheck, self.idle) if nudged else self.idle
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.idle)
+                        await asyncio.wait_for(self._wake.wait(), pause)
         finally:
             waker.cancel()
 
