@@ -15,7 +15,8 @@
     ├── RateLimited              RATE_LIMITED
     ├── TicketClosed             TICKET_CLOSED
     ├── NotYourOrder             NOT_YOUR_ORDER
-    └── ApprovalRequired         APPROVAL_REQUIRED
+    ├── ApprovalRequired         APPROVAL_REQUIRED
+    └── CodeUnavailable          CODE_UNAVAILABLE
 
 The GraphQL layer turns each into a `UserError` in one place (`schema/errors.py`).
 """
@@ -124,3 +125,10 @@ def all_error_types() -> list[type[DomainError]]:
         found.append(cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+class CodeUnavailable(DomainError):
+    """An e-voucher's code that no voucher key opens now (a key dropped too early): the
+    code is kept, sealed, until the key is back."""
+
+    code = "CODE_UNAVAILABLE"

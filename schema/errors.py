@@ -52,6 +52,7 @@ class ErrorCode(Enum):
     TICKET_CLOSED = "TICKET_CLOSED"
     NOT_YOUR_ORDER = "NOT_YOUR_ORDER"
     APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
+    CODE_UNAVAILABLE = "CODE_UNAVAILABLE"
 
 
 ERROR_CODES: dict[type[domain.DomainError], ErrorCode] = {
@@ -70,6 +71,7 @@ ERROR_CODES: dict[type[domain.DomainError], ErrorCode] = {
     domain.TicketClosed: ErrorCode.TICKET_CLOSED,
     domain.NotYourOrder: ErrorCode.NOT_YOUR_ORDER,
     domain.ApprovalRequired: ErrorCode.APPROVAL_REQUIRED,
+    domain.CodeUnavailable: ErrorCode.CODE_UNAVAILABLE,
 }
 
 

@@ -49,6 +49,7 @@ from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.ports import OrderEffect, ShipPlanner
 from models.points import service as points
 from models.points.reads import refundable
+from models.vouchers import assignment
 
 REFUNDABLE = frozenset(
     {
@@ -269,6 +270,10 @@ async def refund_points(
             external_ref=f"resolution:{resolution.id}",
             now=now,
             reason=f"Refund for ticket {ticket.number}",
+        )
+        # A refunded e-voucher's code goes back to its pool if its member never saw it.
+        await assignment.give_back(
+            order_id=order.id, skus=None if lines is None else [str(c["sku"]) for c in chosen]
         )
         await outbox.notify(
             kind=Kind.TICKET_REFUNDED,

@@ -43,6 +43,7 @@ class NotificationKind(StrEnum):
     TICKET_RETURN_EXPECTED = "TICKET_RETURN_EXPECTED"
     TICKET_RETURN_RECEIVED = "TICKET_RETURN_RECEIVED"
     TICKET_RESOLVED = "TICKET_RESOLVED"
+    VOUCHER_READY = "VOUCHER_READY"  # an e-voucher's code is in the app
 
 
 class SmsStatus(StrEnum):

@@ -18,17 +18,34 @@ from models.notifications.models import NotificationKind as Kind
 
 # The conversation of an after-sales ticket: the member started it.
 TICKET_KINDS = frozenset(kind for kind in Kind if kind.value.startswith("TICKET_"))
-# What a member cannot do without: news of their order and their money, and answers to
-# their own texts and tickets. Every other kind can be turned off, one by one or all at once
-# (`TD`).
+# What a member cannot do without: news of their order and their money, the code they
+# redeemed, and answers to their own texts and tickets. Every other kind can be turned
+# off, one by one or all at once (`TD`).
 ESSENTIAL = (
-    frozenset({Kind.ORDER_CONFIRMED, Kind.ORDER_SHIPPED, Kind.ORDER_CANCELLED, Kind.SMS_REPLY})
+    frozenset(
+        {
+            Kind.ORDER_CONFIRMED,
+            Kind.ORDER_SHIPPED,
+            Kind.ORDER_CANCELLED,
+            Kind.SMS_REPLY,
+            Kind.VOUCHER_READY,
+        }
+    )
     | TICKET_KINDS
 )
 OPTIONAL = frozenset(Kind) - ESSENTIAL
 # What may reach a handset in quiet hours: the parcel is on its way (the courier calls
-# next), and an answer to a text or a ticket the member has just sent.
-URGENT = frozenset({Kind.ORDER_SHIPPED, Kind.SMS_REPLY, Kind.TICKET_RECEIVED, Kind.TICKET_REPLY})
+# next), the code of an e-voucher the member has just redeemed, and an answer to a text or
+# a ticket the member has just sent.
+URGENT = frozenset(
+    {
+        Kind.ORDER_SHIPPED,
+        Kind.VOUCHER_READY,
+        Kind.SMS_REPLY,
+        Kind.TICKET_RECEIVED,
+        Kind.TICKET_REPLY,
+    }
+)
 # Kinds the in-app inbox does not list: a conversation by SMS stays in the SMS app.
 NOT_IN_INBOX = frozenset({Kind.SMS_REPLY})
 

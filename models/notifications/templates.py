@@ -94,6 +94,12 @@ TEMPLATES: dict[Kind, dict[Language, str]] = {
         Language.ZH_CN: "您的工单{ticket}已处理完毕：{summary}",
         Language.EN: "Ticket {ticket} is resolved: {summary}",
     },
+    # The code itself is never in a message (a message's text is kept and sent in clear):
+    # the app shows it to its owner, and logs each showing.
+    Kind.VOUCHER_READY: {
+        Language.ZH_CN: "您兑换的{partner}电子券（订单{number}）已发放，券码请在App“我的订单”中查看，有效期至{expires_on}。",
+        Language.EN: "Your {partner} e-voucher (order {number}) is ready: open the order in the app to see its code. Valid until {expires_on}.",
+    },
 }
 
 # Answers to texts: the router picks one and gives it its values.

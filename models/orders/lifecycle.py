@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from models import validation
 from models.actors import Actor, Role
 from models.catalog import stock
-from models.catalog.models import Warehouse
+from models.catalog.models import GiftKind, Warehouse
 from models.errors import NotFound, PaymentUnavailable
 from models.events import ORDERS, announce
 from models.members.models import Member
@@ -23,6 +23,7 @@ from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.ports import PaymentStarter, ShipPlanner
 from models.payments import settlement
 from models.points import service as points
+from models.vouchers import assignment
 
 log = logging.getLogger("pointsmall.orders")
 
@@ -54,7 +55,10 @@ async def may_act_on(actor: Actor, order: Order) -> bool:
 
 
 async def quantities(order: Order) -> dict[int, int]:
-    rows = await OrderLine.filter(order_id=order.id).values_list("gift_id", "quantity")
+    """The units of the order a warehouse holds and ships: its parcels' lines."""
+    rows = await OrderLine.filter(order_id=order.id, gift__kind=GiftKind.PHYSICAL).values_list(
+        "gift_id", "quantity"
+    )
     return {gift_id: int(quantity) for gift_id, quantity in rows}
 
 
@@ -99,6 +103,7 @@ async def release_everything(
         )
     if order.warehouse_id is not None:
         await stock.release(warehouse_id=order.warehouse_id, quantities=await quantities(order))
+    await assignment.give_back(order_id=order.id)
     await planner.release(order)
     await planner.unwatch(order)
     order.cancel_reason = reason[:200]

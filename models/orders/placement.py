@@ -24,7 +24,7 @@ from typing import Any
 
 from models import sql
 from models.catalog import stock
-from models.catalog.models import Gift
+from models.catalog.models import Gift, GiftKind
 from models.errors import CapacityExhausted, DomainError, OutOfStock
 from models.members.models import Member
 from models.orders import rules
@@ -50,7 +50,26 @@ class Draft:
 
     @property
     def quantities(self) -> dict[int, int]:
-        return {self.gifts[line.sku].id: line.quantity for line in self.lines}
+        """The units a warehouse ships (gift id: quantity): the parcels' lines."""
+        return {
+            gift.id: line.quantity
+            for line in self.lines
+            if not (gift := self.gifts[line.sku]).kind.digital
+        }
+
+    @property
+    def vouchers(self) -> list[int]:
+        """The gift ids of the e-voucher lines, in the lines' order (one code each)."""
+        return [
+            gift.id
+            for line in self.lines
+            if (gift := self.gifts[line.sku]).kind is GiftKind.E_VOUCHER
+        ]
+
+    @property
+    def digital_only(self) -> bool:
+        """Nothing to ship: no warehouse, no ship day, no ship-by promise."""
+        return not self.quantities
 
     @property
     def points(self) -> int:
@@ -74,25 +93,29 @@ class Written:
     first: ReservedAndBooked | None  # what the order's statement reserved and booked, if tried
 
 
-def _order(draft: Draft, number: str, booking: Booking, *, confirmed: bool) -> Order:
+def _order(draft: Draft, number: str, booking: Booking | None, *, confirmed: bool) -> Order:
+    """The order's row. Without a `booking` (nothing to ship) a confirmed order is delivered
+    as it is placed: its codes are assigned in the same transaction."""
     address = draft.address
+    delivered = booking is None and confirmed
+    status = OrderStatus.CONFIRMED if confirmed else OrderStatus.AWAITING_PAYMENT
     return Order.construct(
         _saved_in_db=True,
         number=number,
         member_id=draft.member.id,
-        status=OrderStatus.CONFIRMED if confirmed else OrderStatus.AWAITING_PAYMENT,
+        status=OrderStatus.DELIVERED if delivered else status,
         idempotency_key=draft.key,
         request_fingerprint=draft.fingerprint,
-        warehouse_id=booking.warehouse.id,
+        warehouse_id=None if booking is None else booking.warehouse.id,
         points_total=draft.points,
         cash_total=draft.cash,
         currency=draft.currency,
         placed_at=draft.now,
         confirmed_at=draft.now if confirmed else None,
-        ship_by=booking.deadline if confirmed else None,
-        promised_ship_date=booking.day,
+        ship_by=booking.deadline if confirmed and booking is not None else None,
+        promised_ship_date=None if booking is None else booking.day,
         shipped_at=None,
-        delivered_at=None,
+        delivered_at=draft.now if delivered else None,
         cancelled_at=None,
         cancel_reason="",
         recipient=address.recipient,
@@ -121,6 +144,7 @@ ORDER_COLUMNS = (
     "confirmed_at",
     "ship_by",
     "promised_ship_date",
+    "delivered_at",
     "cancel_reason",
     "recipient",
     "phone",
@@ -174,7 +198,7 @@ def lines_step(p: sql.Params, rows: Sequence[LineRow]) -> str:
 async def write(
     draft: Draft,
     number: str,
-    booking: Booking,
+    booking: Booking | None,
     *,
     payment: StartedPayment | None,
     planner: ShipPlanner,
@@ -183,13 +207,15 @@ async def write(
 ) -> Written:
     """Write the order's debit (if any), the order and its lines and every effect.
 
-    On PostgreSQL that is one statement, and an order of one gift also tries to reserve its
-    units and book the planned day in it (`Written.first` says what that did)."""
+    On PostgreSQL that is one statement, and an order of one parcel gift also tries to
+    reserve its units and book the planned day in it (`Written.first` says what that did).
+    Without a `booking` the order ships nothing."""
     order = _order(draft, number, booking, confirmed=payment is None)
     rows = _line_rows(draft)
     effects = (planner.watching, *effects)
     if sql.on_postgres():
-        return await _write_postgres(order, rows, booking, planner, debit, effects)
+        units = draft.quantities if booking is not None and len(draft.quantities) == 1 else {}
+        return await _write_postgres(order, rows, units, booking, planner, debit, effects)
     if debit is not None:
         await points.write_debit(debit)
     p = sql.Params()
@@ -222,7 +248,8 @@ async def _run_alone(effect: OrderEffect, order: Order) -> None:
 async def _write_postgres(
     order: Order,
     rows: list[LineRow],
-    booking: Booking,
+    units: dict[int, int],
+    booking: Booking | None,
     planner: ShipPlanner,
     debit: points.Debit | None,
     effects: Sequence[OrderEffect],
@@ -233,9 +260,8 @@ async def _write_postgres(
         for part, step in enumerate(effect.steps(p, order, postgres=True)):
             steps.append((f"effect{index}_{part}", step))
     columns = f"{PLACED}.id, array(SELECT id FROM lines ORDER BY id) AS line_ids"  # noqa: S608
-    reserve = len(rows) == 1
-    if reserve:
-        units = {rows[0][0]: rows[0][3]}
+    reserve = booking is not None and bool(units)
+    if booking is not None and units:
         steps += _reserve_and_book_steps(p, units, booking, planner)
         columns += f", {RESERVED_AND_BOOKED}"
     if debit is not None:

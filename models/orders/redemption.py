@@ -29,6 +29,8 @@ from models.errors import (
     PaymentUnavailable,
 )
 from models.events import ORDER_NOTICE
+from models.notifications import outbox
+from models.notifications.models import NotificationKind
 from models.notifications.outbox import ORDER_CONFIRMED
 from models.orders import intake, placement, rules
 from models.orders.models import Order, OrderLine, OrderStatus
@@ -44,6 +46,7 @@ from models.orders.ports import (
 from models.payments import settlement
 from models.points import service as points
 from models.points.reads import totals_by_member
+from models.vouchers import assignment
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ async def redeem(
                     raise PaymentUnavailable(
                         "points plus cash payments are not available right now"
                     )
+                rules.check_kinds(lines, read.gifts, cash=cash)
                 draft = Draft(
                     read.member, key, fingerprint, lines, address, read.gifts, cash, currency, now
                 )
@@ -237,7 +241,7 @@ async def _locked_and_placed(
     written = await placement.write(
         draft,
         number,
-        plans[0],
+        plans[0] if plans else None,
         payment=payment,
         planner=outside.planner,
         debit=debit,
@@ -245,12 +249,44 @@ async def _locked_and_placed(
     )
     if payment is not None:
         await settlement.record(order=written.order, started=payment)
-    booking = await placement.reserve_and_book(draft, plans, outside.planner, first=written.first)
-    if (booking.warehouse.id, booking.day) != (plans[0].warehouse.id, plans[0].day):
-        await placement.rebook(written.order, booking)
+    if draft.vouchers:
+        await _assign_codes(draft, written)
+    if plans:
+        booking = await placement.reserve_and_book(
+            draft, plans, outside.planner, first=written.first
+        )
+        if (booking.warehouse.id, booking.day) != (plans[0].warehouse.id, plans[0].day):
+            await placement.rebook(written.order, booking)
     return RedemptionResult(
         written.order, replayed=False, payment=payment, lines=tuple(written.lines)
     )
+
+
+async def _assign_codes(draft: Draft, written: placement.Written) -> None:
+    """One code to each e-voucher line, and its member told; raises OutOfStock (rolling the
+    order back) when a pool ran out meanwhile."""
+    wanted = set(draft.vouchers)
+    lines = [line for line in written.lines if line.gift_id in wanted]
+    expiries = await assignment.assign(
+        lines=[(line.id, line.gift_id) for line in lines], now=draft.now
+    )
+    if expiries is None:
+        raise OutOfStock("the e-voucher's codes ran out while ordering", field="lines")
+    order = written.order
+    ready = outbox.order_key(order.number, NotificationKind.VOUCHER_READY)
+    for line, expires_at in zip(lines, expiries, strict=True):
+        await outbox.notify(
+            kind=NotificationKind.VOUCHER_READY,
+            member_id=order.member_id,
+            dedupe_key=f"{ready}:{line.id}",
+            data=outbox.order_data(
+                order,
+                partner=draft.gifts[line.sku].partner,
+                expires_on=expires_at.date().isoformat(),
+            ),
+            now=draft.now,
+            order_id=order.id,
+        )
 
 
 async def _take_points(draft: Draft, number: str) -> points.Debit | None:
@@ -306,6 +342,10 @@ async def _units_taken(member_id: int, gift_ids: list[int]) -> dict[int, int]:
 
 
 async def _plans(draft: Draft, planner: ShipPlanner) -> list[Booking]:
+    """The warehouses and days the order's parcels could ship on, best first (none for an
+    order with nothing to ship)."""
+    if draft.digital_only:
+        return []
     plans = await planner.plan(draft.quantities, now=draft.now)
     if plans is None:
         raise OutOfStock("no warehouse has every line of this order in stock", field="lines")

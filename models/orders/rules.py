@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from models import validation
-from models.errors import InvalidInput, InvalidTransition, LimitExceeded
+from models.catalog.models import GiftKind
+from models.errors import InvalidInput, InvalidTransition, LimitExceeded, OutOfStock
 from models.orders.models import OrderStatus
 
 if TYPE_CHECKING:
@@ -78,6 +79,27 @@ def validate_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
         )
         cleaned.append(LineRequest(sku=sku, quantity=line.quantity))
     return cleaned
+
+
+def check_kinds(
+    lines: Sequence[LineRequest], gifts: Mapping[str, Gift], *, cash: Decimal | None
+) -> None:
+    """What each kind of gift allows on a line: an e-voucher line takes one code (quantity
+    1) and is paid in points only; top-ups are not delivered yet. Raises InvalidInput or
+    OutOfStock."""
+    for index, line in enumerate(lines):
+        kind = gifts[line.sku].kind
+        if kind is GiftKind.TOP_UP:
+            raise OutOfStock(f"{line.sku} is a top-up: not offered yet", field=f"lines.{index}.sku")
+        if kind is GiftKind.E_VOUCHER and line.quantity != 1:
+            raise InvalidInput(
+                "an e-voucher line takes one code: quantity 1", field=f"lines.{index}.quantity"
+            )
+        if kind is GiftKind.E_VOUCHER and cash is not None:
+            raise InvalidInput(
+                "an e-voucher is redeemed for points only, in an order without a cash part",
+                field=f"lines.{index}.sku",
+            )
 
 
 def validate_address(address: Address) -> Address:

@@ -37,3 +37,21 @@ class VoucherCode(Model):
         table = "voucher_code"
         table_description = "A partner's e-voucher code, encrypted, and the order line it went to."
         indexes = (("gift_id", "order_line_id", "expires_at"),)
+
+
+class VoucherReveal(Model):
+    """One showing of a code to its owner: when, and to which member."""
+
+    id = fields.BigIntField(primary_key=True)
+    code: fields.ForeignKeyRelation[VoucherCode] = fields.ForeignKeyField(
+        "pointsmall.VoucherCode", related_name="reveals", on_delete=fields.RESTRICT
+    )
+    member_id = fields.BigIntField()
+    revealed_at = fields.DatetimeField()
+
+    code_id: int
+
+    class Meta:
+        table = "voucher_reveal"
+        table_description = "Each time an e-voucher code was shown, and to whom."
+        indexes = (("code_id",),)

@@ -15,9 +15,11 @@ from fulfilment.tracking_reads import events_by_shipment_ids, shipments_by_order
 from models.orders import reads
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.promises.rules import Urgency
+from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.context import Info
 from schema.node import row_ids
 from schema.scalars import Money, money
+from schema.vouchers.types import VoucherType, voucher_of_line
 
 OrderStatusEnum = strawberry.enum(OrderStatus, name="OrderStatus")
 ShipmentStatusEnum = strawberry.enum(ShipmentStatus, name="ShipmentStatus")
@@ -25,6 +27,7 @@ ShipmentStatusEnum = strawberry.enum(ShipmentStatus, name="ShipmentStatus")
 
 @strawberry.type
 class OrderLineType:
+    id: strawberry.Private[int]
     sku: str
     name: str
     quantity: int
@@ -34,12 +37,21 @@ class OrderLineType:
     @classmethod
     def from_row(cls, row: OrderLine, currency: str) -> OrderLineType:
         return cls(
+            id=row.id,
             sku=row.sku,
             name=row.name,
             quantity=row.quantity,
             points_each=int(row.points_each),
             cash_each=money(row.cash_each, currency),
         )
+
+    @strawberry.field(
+        description="An e-voucher line's code, shown to the order's member only, each showing "
+        "logged (other roles: FORBIDDEN); null for other lines.",
+        directives=[DEPENDS_ON_CALLER],
+    )
+    async def voucher(self, info: Info) -> VoucherType | None:
+        return await voucher_of_line(info, self.id)
 
 
 @strawberry.type
