@@ -1,0 +1,1 @@
+"""Phone-credit and data top-ups: the operator's charging system, behind a port."""
