@@ -130,12 +130,15 @@ def migrate() -> None:
 def seed_demo(if_empty: bool, members: int) -> None:
     """Fill the database with a believable demo: members, warehouses, gifts, stock."""
     from api.demo import seed
-    from api.wiring import planner_of, ticket_policy_of
+    from api.wiring import planner_of, ticket_policy_of, voucher_seal_of
 
     settings = load_settings()
     planner, service = planner_of(settings), ticket_policy_of(settings)
+    seal = voucher_seal_of(settings)
     summary = run_with_database(
-        lambda: seed(members=members, if_empty=if_empty, planner=planner, service=service)
+        lambda: seed(
+            members=members, if_empty=if_empty, planner=planner, service=service, seal=seal
+        )
     )
     click.echo(summary)
 

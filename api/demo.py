@@ -14,7 +14,7 @@ from models.aftersales import tickets
 from models.aftersales.models import TicketCategory
 from models.aftersales.rules import TicketPolicy
 from models.catalog import service as catalog
-from models.catalog.models import Gift, Stock, Warehouse
+from models.catalog.models import Gift, GiftKind, Stock, Warehouse
 from models.members.models import Tier
 from models.members.service import Contact, upsert_member
 from models.orders import lifecycle, redemption
@@ -23,6 +23,9 @@ from models.orders.ports import ShipPlanner
 from models.orders.rules import Address, LineRequest
 from models.parcels import Scan
 from models.points import service as points
+from models.vouchers import pools
+from models.vouchers import rules as vouchers
+from models.vouchers.seal import VoucherSeal
 
 DEMO_MEMBER = "13800000001"
 DEMO_CURRENCY = "CNY"
@@ -41,16 +44,20 @@ async def seed(
     if_empty: bool,
     planner: ShipPlanner | None = None,
     service: TicketPolicy | None = None,
+    seal: VoucherSeal | None = None,
 ) -> str:
     """Create the demo catalog, stock and members with points; idempotent by design. With a
     planner, the demo member also has an order waiting in DEMO_WAREHOUSE (for the console);
     with members, an open ticket about their delivered mug waits for an agent (`service`:
-    the after-sales promise it runs under, the default one when None)."""
+    the after-sales promise it runs under, the default one when None); with a `seal`, the
+    coffee e-voucher has a pool of codes."""
     if if_empty and await Gift.exists():
         return "demo data already present: nothing to do"
     rng = random.Random(20261124)  # the same demo every time
     now = datetime.now(UTC)
     await _catalog(rng)
+    if seal is not None:
+        await _vouchers(seal, now)
     await _members(rng, members, now)
     order = await _demo_order(planner, now) if planner is not None and members else None
     waiting = ""
@@ -167,6 +174,41 @@ async def _catalog(rng: random.Random) -> None:
                 await catalog.adjust_stock(
                     sku=gift.sku, warehouse_code=code, delta=units, reason="demo receipt"
                 )
+
+
+DEMO_VOUCHER = "EV-LUCKIN-20"
+DEMO_CODES = 200
+
+
+async def _vouchers(seal: VoucherSeal, now: datetime) -> None:
+    """A coffee e-voucher with a pool of codes (the same codes every time: a second seed
+    adds none)."""
+    await catalog.upsert_gift(
+        fields=catalog.GiftFields(
+            sku=DEMO_VOUCHER,
+            name="瑞幸咖啡20元券 Luckin Coffee ¥20 e-voucher",
+            description="到店或App下单时出示券码。Show the code in store or in the Luckin app.",
+            image_url="https://img.pointsmall.example/gifts/ev-luckin-20.jpg",
+            category_slug="food",
+            points_price=1_800,
+            cash_price=None,
+            currency=DEMO_CURRENCY,
+            limit_per_member=None,
+            active=True,
+            kind=GiftKind.E_VOUCHER,
+            partner="Luckin Coffee 瑞幸咖啡",
+            instructions=(
+                "在瑞幸App“兑换券”中输入券码。Enter the code under Vouchers in the Luckin app."
+            ),
+        ),
+        default_currency=DEMO_CURRENCY,
+    )
+    expires = now + timedelta(days=180)
+    read = (
+        vouchers.check_entry(n, f"LKDEMO-{n:04d}", expires, now=now)
+        for n in range(1, DEMO_CODES + 1)
+    )
+    await pools.import_codes(sku=DEMO_VOUCHER, read=read, seal=seal, now=now)
 
 
 async def _position(slug: str, position: int) -> None:

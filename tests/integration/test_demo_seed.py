@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.demo import DEMO_MEMBER, DEMO_WAREHOUSE, seed
+from api.demo import DEMO_CODES, DEMO_MEMBER, DEMO_VOUCHER, DEMO_WAREHOUSE, seed
+from api.settings import load_settings
+from api.wiring import voucher_seal_of
 from fulfilment.planning import Planner
 from models.aftersales.rules import TicketPolicy
-from tests.support.graphql import GraphQLClient, staff_token, token
+from tests.support.catalog import ADDRESS
+from tests.support.graphql import GraphQLClient, member_token, staff_token, token
 
 AGENT = token("agent", "agent-1")
 
@@ -44,3 +47,31 @@ async def test_the_demo_ticket_follows_the_services_promise(api: GraphQLClient) 
     ticket = (await api.op("DeskQueue", {"first": 10}, auth=AGENT)).data["ticketQueue"]
     row = ticket["edges"][0]["node"]
     assert 0.5 < row["hoursLeft"] <= 1.0, row
+
+
+async def test_the_demo_member_redeems_the_coffee_voucher_and_sees_its_code(
+    api: GraphQLClient,
+) -> None:
+    seal = voucher_seal_of(load_settings())
+    await seed(members=1, if_empty=True, planner=Planner(), seal=seal)
+    gift = (await api.op("Gift", {"sku": DEMO_VOUCHER})).data["gift"]
+    assert gift["availability"]["quantityAvailable"] == DEMO_CODES
+    redeemed = await api.op(
+        "Redeem",
+        {
+            "input": {
+                "idempotencyKey": "demo-coffee",
+                "lines": [{"sku": DEMO_VOUCHER, "quantity": 1}],
+                "shippingAddress": ADDRESS,
+            }
+        },
+        auth=member_token(DEMO_MEMBER),
+    )
+    order = redeemed.data["redeem"]["order"]
+    assert order["status"] == "DELIVERED"
+    shown = await api.op(
+        "OrderVoucher", {"number": order["number"]}, auth=member_token(DEMO_MEMBER)
+    )
+    voucher = shown.data["order"]["lines"][0]["voucher"]
+    assert voucher["code"].startswith("LKDEMO-")
+    assert voucher["partner"].startswith("Luckin Coffee")

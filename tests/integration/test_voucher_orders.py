@@ -23,7 +23,13 @@ from tests.integration.test_gift_kinds import digital_mall
 from tests.integration.test_redeem_races import ADDRESS as RACE_ADDRESS
 from tests.integration.test_redeem_races import bounded
 from tests.support.catalog import ADDRESS
-from tests.support.graphql import GraphQLClient, admin_token, member_token, token
+from tests.support.graphql import (
+    GraphQLClient,
+    admin_token,
+    member_token,
+    staff_token,
+    token,
+)
 from tests.support.members import member_with_points
 
 LATER = datetime.now(UTC) + timedelta(days=200)
@@ -158,6 +164,11 @@ async def test_a_code_once_shown_is_not_given_back_when_its_order_is_cancelled(
     await codes(api, "LK-0001", "LK-0002")
     await member_with_points("V-1", 20_000)
     order = (await redeem(api, "V-1", "mixed", ("HM-MUG", 1), ("EV-COFFEE", 1)))["order"]
+    # The warehouse that ships the mug sees the order, never its code; nobody anonymous.
+    staff = await shown(api, order["number"], staff_token("SH01"))
+    assert staff.error_codes == ["FORBIDDEN", "FORBIDDEN"]
+    assert (await shown(api, order["number"], "")).error_codes == ["UNAUTHENTICATED"]
+    assert await VoucherReveal.all().count() == 0
     seen = (await shown(api, order["number"], member_token("V-1"))).data["order"]
     assert seen["lines"][1]["voucher"]["code"] == "LK-0001"
     assert seen["lines"][0]["voucher"] is None  # the mug has no code
