@@ -10,18 +10,7 @@ from models.notifications.models import NotificationKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
-
-class AlterEnumDescription(ops.AlterField):
-    """A CharEnumField whose enum gained values: only its description (the list of values)
-    changes, nothing in the database. SQLite would otherwise rebuild the whole table for it,
-    and tortoise's rebuild drops the table's indexes."""
-
-    async def database_forward(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    async def database_backward(self, *args: object, **kwargs: object) -> None:
-        return None
-
+from models.migration_ops import AlterEnumDescription
 
 class Migration(migrations.Migration):
     dependencies = [('pointsmall', '0003_push')]

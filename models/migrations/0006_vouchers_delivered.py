@@ -6,6 +6,7 @@ from models.notifications.models import NotificationKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+from models.migration_ops import AlterEnumDescription
 
 class Migration(migrations.Migration):
     dependencies = [('pointsmall', '0005_digital')]
@@ -24,7 +25,7 @@ class Migration(migrations.Migration):
             options={'table': 'voucher_reveal', 'app': 'pointsmall', 'indexes': [Index(fields=['code_id'])], 'pk_attr': 'id', 'table_description': 'Each time an e-voucher code was shown, and to whom.'},
             bases=['Model'],
         ),
-        ops.AlterField(
+        AlterEnumDescription(
             model_name='Notification',
             name='kind',
             field=fields.CharEnumField(description='ORDER_CONFIRMED: ORDER_CONFIRMED\nORDER_SHIPPED: ORDER_SHIPPED\nORDER_DELIVERED: ORDER_DELIVERED\nORDER_CANCELLED: ORDER_CANCELLED\nORDER_AT_RISK: ORDER_AT_RISK\nORDER_BREACHED: ORDER_BREACHED\nPOINTS_EXPIRING: POINTS_EXPIRING\nPOINTS_CREDITED: POINTS_CREDITED\nSMS_REPLY: SMS_REPLY\nQUESTION: QUESTION\nTICKET_RECEIVED: TICKET_RECEIVED\nTICKET_REPLY: TICKET_REPLY\nTICKET_BREACHED: TICKET_BREACHED\nTICKET_REFUNDED: TICKET_REFUNDED\nTICKET_GOODWILL: TICKET_GOODWILL\nTICKET_REPLACEMENT: TICKET_REPLACEMENT\nTICKET_RETURN_EXPECTED: TICKET_RETURN_EXPECTED\nTICKET_RETURN_RECEIVED: TICKET_RETURN_RECEIVED\nTICKET_RESOLVED: TICKET_RESOLVED\nVOUCHER_READY: VOUCHER_READY', enum_type=NotificationKind, max_length=24),
