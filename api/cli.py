@@ -198,6 +198,22 @@ def import_codes(sku: str, path: Path) -> None:
         sys.exit(1)
 
 
+@main.command("reseal-codes")
+def reseal_codes() -> None:
+    """Seal every e-voucher code again with the first of VOUCHER_KEYS (after putting a new
+    key first); exit 1 if a code opens with none of them."""
+    from api.wiring import voucher_seal_of
+    from models.vouchers import keys
+
+    settings = load_settings()
+    done = run_with_database(lambda: keys.reseal_all(seal=voucher_seal_of(settings)))
+    click.echo(f"resealed {done.resealed}, unopened {len(done.broken)}")
+    for code_id in done.broken:
+        click.echo(f"code {code_id}: no key in VOUCHER_KEYS opens it")
+    if done.broken:
+        sys.exit(1)
+
+
 @main.command("import-points")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--batch-size", default=10_000, show_default=True, type=click.IntRange(min=1))
