@@ -45,6 +45,7 @@ class Settings:
     carrier_secrets: dict[str, str] = field(default_factory=dict)
     ship_within_days: int = 7
     digital_delivery_minutes: int = 10  # a digital gift's promise: delivered within this
+    voucher_low_stock: int = 100  # codes left at which an e-voucher pool is alerted
     at_risk_hours: int = 48
     payment_timeout_minutes: int = 30
     compensation_rate: Decimal = Decimal("0.10")
@@ -102,6 +103,8 @@ class Settings:
             problems.append("SERVICE_AT_RISK_HOURS must be >= 0, TICKET_COMPENSATION_POINTS >= 1")
         if not 1 <= self.digital_delivery_minutes <= 1440:
             problems.append("DIGITAL_DELIVERY_MINUTES must be between 1 and 1440")
+        if self.voucher_low_stock < 0:
+            problems.append("VOUCHER_LOW_STOCK must be >= 0")
         if not self.voucher_keys or not all(valid_key(k) for k in self.voucher_keys):
             problems.append("VOUCHER_KEYS must be Fernet keys (32 url-safe base64 bytes)")
         if self.smsc_url and not self.smsc_url.startswith("smpp://"):
@@ -175,6 +178,7 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
         ),
         ship_within_days=config("SHIP_WITHIN_DAYS", cast=int, default=7),
         digital_delivery_minutes=config("DIGITAL_DELIVERY_MINUTES", cast=int, default=10),
+        voucher_low_stock=config("VOUCHER_LOW_STOCK", cast=int, default=100),
         at_risk_hours=config("AT_RISK_HOURS", cast=int, default=48),
         payment_timeout_minutes=config("PAYMENT_TIMEOUT_MINUTES", cast=int, default=30),
         compensation_rate=config("COMPENSATION_RATE", cast=Decimal, default=Decimal("0.10")),

@@ -140,6 +140,7 @@ class SweepPolicy:
     payment_timeout: timedelta = timedelta(minutes=30)
     batch: int = 100
     service: TicketPolicy = field(default_factory=TicketPolicy)
+    voucher_low: int = 100  # an e-voucher pool with this many codes left or fewer is alerted
 
 
 def policy_of(settings: Settings) -> SweepPolicy:
@@ -148,4 +149,5 @@ def policy_of(settings: Settings) -> SweepPolicy:
         compensation_rate=settings.compensation_rate,
         payment_timeout=timedelta(minutes=settings.payment_timeout_minutes),
         service=ticket_policy_of(settings),
+        voucher_low=settings.voucher_low_stock,
     )

@@ -35,6 +35,7 @@ from models.notifications.ports import SmsCentre
 from models.orders.ports import PaymentStarter, ShipPlanner
 from models.payments import scheduled as payments
 from models.points import scheduled as points
+from models.vouchers import scheduled as vouchers
 
 log = logging.getLogger("pointsmall.worker")
 SWEPT = Counter("pointsmall_sweeper_actions_total", "What sweeper passes did, by step.", ["step"])
@@ -79,6 +80,10 @@ def payments_jobs(context: JobContext) -> list[Job]:
     )
 
 
+def vouchers_jobs(context: JobContext) -> list[Job]:
+    return vouchers.jobs(low=context.policy.voucher_low)
+
+
 def aftersales_jobs(context: JobContext) -> list[Job]:
     policy = context.policy
     return aftersales.jobs(policy=policy.service, batch=policy.batch, gateway=context.gateway)
@@ -94,6 +99,7 @@ SOURCES: tuple[JobSource, ...] = (
     payments_jobs,
     notifications_jobs,
     aftersales_jobs,
+    vouchers_jobs,
 )
 
 
