@@ -110,6 +110,19 @@ WITH lots AS (
 INSERT INTO order_line (order_id, gift_id, sku, name, quantity, points_each, cash_each)
 SELECT id, $17, $18, $19, $20, $21, $22 FROM placed
 """
+# Row 14: an e-voucher's order is the same debit, order and line, and its line's code.
+VOUCHER_OFFER = """
+SELECT m.id AS member_id, g.id AS gift_id, g.name, g.points_price, g.cash_price
+FROM member m, gift g
+WHERE m.external_id = $1 AND g.sku = $2 AND g.active AND g.kind = 'E_VOUCHER'
+"""
+CLAIM_CODE = """
+UPDATE voucher_code SET order_line_id = $1, assigned_at = $2
+WHERE id = (SELECT id FROM voucher_code
+            WHERE gift_id = $3 AND order_line_id IS NULL AND expires_at > $2
+            ORDER BY expires_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING id
+"""
 RESERVE = """
 UPDATE stock SET reserved = reserved + $3, updated_at = $4
 WHERE gift_id = $1 AND warehouse_id = $2 AND on_hand - reserved >= $3
@@ -324,6 +337,66 @@ async def place_order(db_pool: asyncpg.Pool, subject: str, body: dict[str, Any])
     }
 
 
+async def redeem_voucher(request: Request) -> Response:
+    subject = member_of(request)
+    if subject is None:
+        return JSONResponse({"error": "UNAUTHENTICATED"}, status_code=401)
+    body = await request.json()
+    try:
+        order = await place_voucher_order(pool(request), subject, body)
+    except Refusal as refusal:
+        return refused(refusal.code, 409 if refusal.code == "IDEMPOTENCY_CONFLICT" else 200)
+    return JSONResponse({"data": {"redeem": {"order": order, "errors": []}}})
+
+
+async def place_voucher_order(
+    db_pool: asyncpg.Pool, subject: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The floor's e-voucher redemption: debit, order, line and the pool's next code."""
+    sku, key = body["sku"], body["idempotencyKey"]
+    address = [body["shippingAddress"].get(name, "") for name in ADDRESS]
+    now = datetime.now(UTC)
+    number = f"PM{now:%y%m%d}" + "".join(secrets.choice(ALPHABET) for _ in range(6))
+    async with db_pool.acquire() as db:
+        offer = await db.fetchrow(VOUCHER_OFFER, subject, sku)
+        if offer is None:
+            raise Refusal("NOT_FOUND")
+        points = offer["points_price"]
+        try:
+            async with db.transaction():
+                if await db.execute(DEBIT_ACCOUNT, offer["member_id"], points, now) == "UPDATE 0":
+                    raise Refusal("INSUFFICIENT_POINTS")
+                line_id = await db.fetchval(
+                    DEBIT_AND_ORDER + " RETURNING id",
+                    offer["member_id"],
+                    points,
+                    now,
+                    number,
+                    key,
+                    f"{sku}x1",
+                    None,
+                    None,
+                    *address,
+                    offer["gift_id"],
+                    sku,
+                    offer["name"],
+                    1,
+                    offer["points_price"],
+                    offer["cash_price"],
+                )
+                if await db.fetchval(CLAIM_CODE, line_id, now, offer["gift_id"]) is None:
+                    raise Refusal("OUT_OF_STOCK")
+        except asyncpg.UniqueViolationError as exc:
+            raise Refusal("IDEMPOTENCY_CONFLICT") from exc
+    return {
+        "number": number,
+        "status": "DELIVERED",
+        "placedAt": now.isoformat(),
+        "pointsTotal": points,
+        "lines": [{"sku": sku, "name": offer["name"], "quantity": 1}],
+    }
+
+
 class Refusal(Exception):
     def __init__(self, code: str) -> None:
         self.code = code
@@ -351,6 +424,7 @@ app = Starlette(
         Route("/catalog", catalog),
         Route("/me", me),
         Route("/redeem", redeem, methods=["POST"]),
+        Route("/redeem-voucher", redeem_voucher, methods=["POST"]),
         Route("/readyz", readyz),
     ],
     lifespan=lifespan,

@@ -247,6 +247,34 @@ def redeem_rows(found: dict[str, Any]) -> list[Row]:
     ]
 
 
+def voucher_rows(found: dict[str, Any]) -> list[Row]:
+    """Row 14 (benchmarks/voucher_rows.py): the e-voucher flash sale, and its checks."""
+    if "voucher_64" not in found or not found["voucher_64"].samples:
+        return []
+    checks = found["voucher_checks"]
+    exact = checks["without"] == 0 and checks["twice"] == 0
+    exact = exact and checks["assigned"] == checks["orders"]
+    return [
+        _vs(
+            "14",
+            "e-voucher flash sale, orders/s: service at 64 clients vs floor at 2",
+            found["voucher_64"],
+            found["floor_voucher_2"],
+            0.5,
+        ),
+        Row(
+            "14b",
+            "flash sale correctness: one code to each order, no code twice",
+            f"{checks['orders']:,} orders, {checks['assigned']:,} codes assigned",
+            "",
+            "",
+            "0 without a code, 0 twice",
+            exact,
+            [] if exact else [f"codes: {checks}"],
+        ),
+    ]
+
+
 def statements_row(counts: dict[str, list[int]]) -> Row:
     text = ", ".join(f"{name} {'/'.join(map(str, c))}" for name, c in counts.items())
     ok = all(c[0] == c[-1] <= 5 for c in counts.values())

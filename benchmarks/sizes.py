@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 HOT_SKU = "HOT-CAMPAIGN-01"
 HOT_PRICE = 100
+VOUCHER_SKU = "EV-FLASH-01"  # row 14's flash sale: an e-voucher and its pool of codes
+VOUCHER_PRICE = 100
 SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
@@ -28,6 +30,7 @@ class Sizes:
     service_resolved: int  # and resolved, rated ones besides (row 11)
     service_due: tuple[int, int]
     counted_sizes: tuple[int, int] = (10, 100)
+    voucher_codes: int = 100_000  # row 14's pool
 
     @property
     def smoke(self) -> bool:
@@ -70,4 +73,5 @@ SMOKE = Sizes(
     service_open=20_000,
     service_resolved=5_000,
     service_due=(20, 200),
+    voucher_codes=5_000,
 )

@@ -126,29 +126,29 @@ class Scripts:
     def floor_me(self) -> Path:
         return self._write("floor-me.lua", load.rotating("/me", '""', method="GET"))
 
-    def redeem(self, form: str = "text") -> Path:
+    def redeem(self, form: str = "text", sku: str = HOT_SKU) -> Path:
         template = FORMS[form](
             "Redeem",
             {
                 "input": {
                     "idempotencyKey": "__KEY__",
-                    "lines": [{"sku": HOT_SKU, "quantity": 1}],
+                    "lines": [{"sku": sku, "quantity": 1}],
                     "shippingAddress": ADDRESS,
                 }
             },
         )
         body = load.redeem_body(template)
-        return self._write(f"redeem-{form}.lua", load.rotating("/graphql", body))
+        return self._write(f"redeem-{form}-{sku}.lua", load.rotating("/graphql", body))
 
-    def floor_redeem(self) -> Path:
+    def floor_redeem(self, sku: str = HOT_SKU, path: str = "/redeem") -> Path:
         template = {
             "idempotencyKey": "__KEY__",
-            "sku": HOT_SKU,
+            "sku": sku,
             "quantity": 1,
             "shippingAddress": ADDRESS,
         }
         body = load.redeem_body(template)
-        return self._write("floor-redeem.lua", load.rotating("/redeem", body))
+        return self._write(f"floor-redeem-{sku}.lua", load.rotating(path, body))
 
     def ceiling_redeem(self) -> Path:
         template: dict[str, object] = {
