@@ -92,7 +92,10 @@ FROM voucher_code v JOIN gift g ON g.id = v.gift_id
 JOIN order_line l ON l.id = v.order_line_id JOIN redemption_order o ON o.id = l.order_id
 JOIN member m ON m.id = o.member_id AND m.external_id = $1
 WHERE v.order_line_id IN ({lines})"""
-REVEALED = "UPDATE voucher_code SET revealed_at = $2 WHERE id = $1 AND revealed_at IS NULL"
+# The showing takes the code's row first, still on its line: a cancel racing it either gave
+# the code back before (nothing is shown) or waits and then keeps it (it has been seen).
+REVEALED = """UPDATE voucher_code SET revealed_at = coalesce(revealed_at, $2)
+WHERE id = $1 AND order_line_id = $3 RETURNING id"""
 LOGGED = "INSERT INTO voucher_reveal (code_id, member_id, revealed_at) VALUES ($1, $2, $3)"
 
 
@@ -109,6 +112,8 @@ async def reveal(
     shown: dict[int, CodeOfLine] = {}
     for row in rows:
         line_id = int(row["order_line_id"])
+        if not await sql.fetch(REVEALED, row["id"], now, line_id):
+            continue  # given back to its pool since it was read: not the member's any more
         try:
             code = seal.open(str(row["sealed"]))
         except SealBroken as exc:
@@ -123,6 +128,5 @@ async def reveal(
             str(row["partner"]),
             str(row["instructions"]),
         )
-        await sql.execute(REVEALED, row["id"], now)
         await sql.execute(LOGGED, row["id"], row["member_id"], now)
     return shown

@@ -3,26 +3,37 @@ shown to its owner only and every showing logged, given back only if never shown
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+import asyncpg
+import pytest
+
+from api.settings import load_settings
+from api.wiring import voucher_seal_of
 from fulfilment.models import ShipDay
 from fulfilment.planning import Planner
+from models.actors import Actor, Role
 from models.catalog.models import Stock
 from models.errors import DomainError
 from models.notifications.models import Notification, NotificationKind
 from models.notifications.templates import render
 from models.orders import redemption
-from models.orders.models import Order, OrderStatus
+from models.orders.lifecycle import cancel
+from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.rules import LineRequest
 from models.points.audit import audit
+from models.vouchers import assignment
 from models.vouchers.models import VoucherCode, VoucherReveal
 from tests.integration.test_gift_kinds import digital_mall
 from tests.integration.test_redeem_races import ADDRESS as RACE_ADDRESS
 from tests.integration.test_redeem_races import bounded
 from tests.support.catalog import ADDRESS
+from tests.support.databases import target
 from tests.support.graphql import (
     GraphQLClient,
     admin_token,
@@ -243,3 +254,102 @@ async def test_300_members_race_for_100_codes(api: GraphQLClient) -> None:
     assert set(assigned) == lines  # every order has its code, every code one order
     assert await Order.all().count() == 100
     assert await audit() == []
+
+
+@pytest.mark.skipif(target() != "postgres", reason="races are proven on PostgreSQL")
+async def test_a_code_shown_while_its_order_is_cancelled_is_never_back_in_the_pool(
+    api: GraphQLClient,
+) -> None:
+    await digital_mall(api)
+    await codes(api, *(f"RACE-{i:04d}" for i in range(40)))
+    members = [f"C{i:02d}" for i in range(40)]
+    orders = []
+    for member in members:
+        await member_with_points(member, 20_000)
+        orders.append(
+            (member, (await redeem(api, member, "mixed", ("EL-PB10K", 1), ("EV-COFFEE", 1))))
+        )
+    seal = voucher_seal_of(load_settings())
+    member_of = {o["order"]["number"]: m for m, o in orders}
+    lines = {
+        o["order"]["number"]: (
+            await OrderLine.get(order__number=o["order"]["number"], sku="EV-COFFEE")
+        ).id
+        for _, o in orders
+    }
+    admin = Actor(Role.ADMIN, "race")
+
+    async def cancelling(number: str) -> None:
+        await cancel(number=number, actor=admin, now=datetime.now(UTC), planner=Planner())
+
+    async def showing(number: str) -> dict[int, Any]:
+        return await assignment.reveal(
+            line_ids=[lines[number]],
+            member_external_id=member_of[number],
+            seal=seal,
+            now=datetime.now(UTC),
+        )
+
+    calls: list[Callable[[], Awaitable[Any]]] = []
+    for number in lines:
+        calls += [partial(cancelling, number), partial(showing, number)]
+    results = await bounded(calls)
+    shown = {line for r in results if isinstance(r, dict) for line in r}
+    # Whatever was shown stayed with its line; whatever went back was never shown.
+    for code in await VoucherCode.all():
+        if code.revealed_at is not None:
+            assert code.order_line_id is not None, code.id
+        if code.order_line_id is None:
+            assert code.revealed_at is None
+    kept = set(
+        await VoucherCode.filter(order_line_id__isnull=False).values_list(
+            "order_line_id", flat=True
+        )
+    )
+    assert shown <= kept
+    assert await VoucherReveal.all().count() == len(shown)
+
+
+@pytest.mark.skipif(target() != "postgres", reason="a second session holds the row")
+async def test_a_showing_that_waited_on_a_give_back_shows_nothing(
+    api: GraphQLClient, db: str
+) -> None:
+    """The interleaving the race above may or may not meet, made certain: the showing reads
+    the code while a cancel's give-back holds it, then waits for it; once the give-back
+    commits, the code is the pool's, and the showing must neither show it nor mark it."""
+    await digital_mall(api)
+    await codes(api, "WAIT-0001")
+    await member_with_points("V-1", 20_000)
+    order = (await redeem(api, "V-1", "mixed", ("HM-MUG", 1), ("EV-COFFEE", 1)))["order"]
+    line = await OrderLine.get(order__number=order["number"], sku="EV-COFFEE")
+    other = await asyncpg.connect("postgresql://" + db.split("://", 1)[1].split("?", 1)[0])
+    try:
+        giving_back = other.transaction()
+        await giving_back.start()
+        await other.execute(
+            "UPDATE voucher_code SET order_line_id = NULL, assigned_at = NULL "
+            "WHERE order_line_id = $1",
+            line.id,
+        )
+        showing = asyncio.create_task(
+            assignment.reveal(
+                line_ids=[line.id],
+                member_external_id="V-1",
+                seal=voucher_seal_of(load_settings()),
+                now=datetime.now(UTC),
+            )
+        )
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        while not await other.fetchval(waiting):
+            await asyncio.sleep(0.01)
+        await giving_back.commit()
+        assert await asyncio.wait_for(showing, 10) == {}
+    finally:
+        await other.close()
+    code = await VoucherCode.get(digest=voucher_seal_of(load_settings()).digest("WAIT-0001"))
+    assert code.order_line_id is None
+    assert code.revealed_at is None
+    assert await VoucherReveal.all().count() == 0
