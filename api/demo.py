@@ -56,8 +56,10 @@ async def seed(
     rng = random.Random(20261124)  # the same demo every time
     now = datetime.now(UTC)
     await _catalog(rng)
+    vouchers_ = ""
     if seal is not None:
         await _vouchers(seal, now)
+        vouchers_ = f" and the e-voucher {DEMO_VOUCHER} with {DEMO_CODES} codes"
     await _members(rng, members, now)
     order = await _demo_order(planner, now) if planner is not None and members else None
     waiting = ""
@@ -73,7 +75,7 @@ async def seed(
         )
     return (
         f"seeded {len(WAREHOUSES)} warehouses, {len(CATEGORIES)} categories, "
-        f"{len(GIFTS)} gifts and {members} members (demo member {DEMO_MEMBER}{waiting})"
+        f"{len(GIFTS)} gifts{vouchers_}, {members} members (demo member {DEMO_MEMBER}{waiting})"
     )
 
 
