@@ -234,3 +234,9 @@ async def warehouses_of(*, actor: Actor) -> list[Warehouse]:
     if actor.role is not Role.WAREHOUSE or not actor.warehouses:
         return []
     return list(await Warehouse.filter(code__in=sorted(actor.warehouses)).order_by("code"))
+
+
+async def kinds_by_gift_ids(ids: Sequence[int]) -> list[GiftKind]:
+    """Each gift's kind (for order lines, whose gift may since have left the mall)."""
+    found = dict(await Gift.filter(id__in=list(ids)).values_list("id", "kind"))
+    return [GiftKind(found.get(i, GiftKind.PHYSICAL)) for i in ids]

@@ -12,10 +12,12 @@ from strawberry import relay
 from fulfilment import rules
 from fulfilment.models import Shipment, ShipmentStatus, TrackingEvent
 from fulfilment.tracking_reads import events_by_shipment_ids, shipments_by_order_ids
+from models.catalog.reads import kinds_by_gift_ids
 from models.orders import reads
 from models.orders.models import Order, OrderLine, OrderStatus
 from models.promises.rules import Urgency
 from schema.caller_dependence import DEPENDS_ON_CALLER
+from schema.catalog.types import GiftKindEnum
 from schema.context import Info
 from schema.node import row_ids
 from schema.scalars import Money, money
@@ -28,6 +30,7 @@ ShipmentStatusEnum = strawberry.enum(ShipmentStatus, name="ShipmentStatus")
 @strawberry.type
 class OrderLineType:
     id: strawberry.Private[int]
+    gift_id: strawberry.Private[int]
     sku: str
     name: str
     quantity: int
@@ -38,12 +41,19 @@ class OrderLineType:
     def from_row(cls, row: OrderLine, currency: str) -> OrderLineType:
         return cls(
             id=row.id,
+            gift_id=row.gift_id,
             sku=row.sku,
             name=row.name,
             quantity=row.quantity,
             points_each=int(row.points_each),
             cash_each=money(row.cash_each, currency),
         )
+
+    @strawberry.field(
+        description="How the line reaches the member: only PHYSICAL lines are picked and shipped."
+    )
+    async def kind(self, info: Info) -> GiftKindEnum:  # type: ignore[valid-type]
+        return await info.context.loaders.of(kinds_by_gift_ids).load(self.gift_id)
 
     @strawberry.field(
         description="An e-voucher line's code, shown to the order's member only, each showing "

@@ -34,12 +34,15 @@ async def scan(page: Page, text: str = "") -> None:
     await page.keyboard.press("Enter")
 
 
-async def redeem(server: GraphQLClient, member: str, key: str, sku: str) -> dict[str, Any]:
-    """The member redeems one unit of `sku` through the API process; the order."""
+async def redeem(
+    server: GraphQLClient, member: str, key: str, sku: str, *more: str
+) -> dict[str, Any]:
+    """The member redeems one unit of `sku` (and of each of `more`) through the API process;
+    the order."""
     variables = {
         "input": {
             "idempotencyKey": key,
-            "lines": [{"sku": sku, "quantity": 1}],
+            "lines": [{"sku": s, "quantity": 1} for s in (sku, *more)],
             "shippingAddress": ADDRESS,
         }
     }

@@ -6,15 +6,25 @@ another warehouse's staff can neither see nor act on it; the errors show where t
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.async_api import Page, WebSocketRoute, expect
 
 from tests.browser.helpers import redeem, scan, sign_in, station_ready
+from tests.integration.test_gift_kinds import digital_mall
 from tests.support.catalog import small_mall
-from tests.support.graphql import GraphQLClient, member_token, operation, staff_token
+from tests.support.graphql import (
+    GraphQLClient,
+    admin_token,
+    member_token,
+    operation,
+    staff_token,
+)
 from tests.support.members import member_with_points
 from tests.support.ws import graphql_socket
+
+LATER = (datetime.now(UTC) + timedelta(days=200)).isoformat()
 
 
 async def choose_carrier_from_the_keyboard(page) -> None:  # type: ignore[no-untyped-def]
@@ -141,3 +151,29 @@ async def test_a_tracking_number_already_used_and_a_step_out_of_turn_are_shown_a
     await scan(page, "SF7007777777")
     await expect(problem).to_have_attribute("data-key", "problem.INVALID_TRANSITION")
     await expect(page.locator("#prompt")).to_have_attribute("data-key", "prompt.other")
+
+
+async def test_a_mixed_orders_e_voucher_is_neither_picked_nor_on_the_slip(
+    server: GraphQLClient, console_server: str, pages
+) -> None:  # type: ignore[no-untyped-def]
+    await digital_mall(server)
+    await server.op(
+        "ImportVoucherCodes",
+        {"input": {"sku": "EV-COFFEE", "codes": [{"code": "SLIP-0001", "expiresAt": LATER}]}},
+        auth=admin_token(),
+    )
+    await member_with_points("BR-1", 100_000)
+    order = await redeem(server, "BR-1", "mixed", "HM-MUG", "EV-COFFEE")
+    station = await pages()
+    page = station.page
+    await sign_in(page, staff_token("SH01"))
+    await station_ready(page)
+    await scan(page, order["number"])
+    lines = page.locator("#current-body .lines li")
+    await expect(lines).to_have_count(2)
+    await expect(lines.nth(0)).to_contain_text("HM-MUG")
+    await expect(lines.nth(1)).to_have_text("另有 1 件电子商品已发放给会员，无需拣货")
+    await page.emulate_media(media="print")
+    await expect(page.locator("#slip tbody tr")).to_have_count(1)
+    await expect(page.locator("#slip tbody")).not_to_contain_text("EV-COFFEE")
+    await station.shot("mixed-order")

@@ -140,12 +140,19 @@ function addressText(address) {
   return [place, street, address.postalCode].filter(Boolean).join(" · ");
 }
 
+/** The lines a warehouse picks and packs: a digital line (an e-voucher, a top-up) has
+ * reached the member already and is only counted. */
+function parcels(order) {
+  return order.lines.filter((line) => (line.kind ?? "PHYSICAL") === "PHYSICAL");
+}
+
 function linesList(order) {
-  return element(
-    "ul",
-    { className: "lines" },
-    order.lines.map((line) => element("li", { text: `${line.quantity} × ${line.name} (${line.sku})` })),
+  const items = parcels(order).map((line) =>
+    element("li", { text: `${line.quantity} × ${line.name} (${line.sku})` }),
   );
+  const digital = order.lines.length - parcels(order).length;
+  if (digital) items.push(element("li", { text: t("current.digital", { count: digital }), className: "hint" }));
+  return element("ul", { className: "lines" }, items);
 }
 
 const STEPS = [
@@ -208,7 +215,7 @@ export function renderSlip(slip, order, zone) {
     element(
       "tbody",
       {},
-      order.lines.map((line) =>
+      parcels(order).map((line) =>
         element("tr", {}, [
           element("td", { text: line.sku }),
           element("td", { text: line.name }),
