@@ -62,7 +62,9 @@ async def test_a_scanned_order_is_picked_packed_and_shipped_and_leaves_the_queue
     queue = await api.op("StationQueue", {"warehouseCode": "SH01", "first": 100}, auth=staff)
     nodes = [e["node"] for e in queue.data["fulfilmentQueue"]["edges"]]
     assert [n["number"] for n in nodes] == [order.number]
-    assert nodes[0]["lines"] == [{"sku": "HM-MUG", "name": "Thermos Mug", "quantity": 1}]
+    assert nodes[0]["lines"] == [
+        {"sku": "HM-MUG", "name": "Thermos Mug", "quantity": 1, "kind": "PHYSICAL"}
+    ]
     opened = await api.op("StationOrderByNumber", {"number": order.number}, auth=staff)
     assert opened.data["order"]["status"] == "CONFIRMED"
     assert opened.data["order"]["atRisk"] is False
