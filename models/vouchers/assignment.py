@@ -76,16 +76,6 @@ async def give_back(*, order_id: int, skus: Sequence[str] | None = None) -> int:
     return await sql.execute(GIVE_BACK.format(lines=lines), order_id, *skus)
 
 
-async def held(*, order_id: int) -> int:
-    """How many codes the order's lines hold (given back or not)."""
-    row = await sql.fetch_one(
-        "SELECT COUNT(*) AS n FROM voucher_code v JOIN order_line l ON l.id = v.order_line_id "
-        "WHERE l.order_id = $1",
-        order_id,
-    )
-    return 0 if row is None else int(row["n"])
-
-
 CODES_OF_LINES = """SELECT v.id, v.order_line_id, v.sealed, v.expires_at, g.partner,
        g.instructions, o.member_id
 FROM voucher_code v JOIN gift g ON g.id = v.gift_id
