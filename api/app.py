@@ -27,6 +27,7 @@ from api.observability import RequestIdMiddleware
 from api.outage import DatabaseOutageMiddleware
 from api.settings import Settings, load_settings
 from api.webhooks.carrier import carrier_webhook
+from api.webhooks.charging import charging_webhook
 from api.webhooks.stripe import stripe_webhook
 from api.wiring import (
     credits_told_from,
@@ -189,6 +190,7 @@ def create_app(
         Route("/metrics", metrics_endpoint(settings.metrics_token)),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/webhooks/carrier/{carrier}", carrier_webhook, methods=["POST"]),
+        Route("/webhooks/charging", charging_webhook, methods=["POST"]),
         *console_routes(),
         *(graphiql_routes() if not settings.production else []),
     ]

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "models.notifications.models",
     "models.aftersales.models",
     "models.vouchers.models",
+    "models.topups.models",
     "fulfilment.models",
 ]
 MIGRATIONS = "models.migrations"

@@ -18,6 +18,7 @@ DEV_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_pointsmall_development"
 DEV_STRIPE_API_KEY = "sk_test_pointsmall_development"
 DEV_PUSH_WEBHOOK_SECRET = "pointsmall-push-development-secret"
+DEV_CHARGING_SECRET = "dev-charging-secret"  # the local charging fake's (`make run`)
 # Development keys of the e-voucher codes (a Fernet key, and the digest's HMAC key).
 DEV_VOUCHER_KEY = "cG9pbnRzbWFsbC12b3VjaGVyLWRldmVsb3BtZW50ISE="
 DEV_VOUCHER_DIGEST_KEY = "pointsmall-voucher-digest-development-key"
@@ -80,6 +81,11 @@ class Settings:
     # Fernet keys sealing e-voucher codes: the first seals, every one opens (rotation).
     voucher_keys: tuple[str, ...] = (DEV_VOUCHER_KEY,)
     voucher_digest_key: str = DEV_VOUCHER_DIGEST_KEY  # HMAC key of the codes' digests
+    # The operator's charging system, which top-ups are sent to (None: they are not sent,
+    # and each is refunded when its promise ends); the secret signs both ways.
+    charging_url: str | None = None
+    charging_secret: str = DEV_CHARGING_SECRET
+    charging_timeout_seconds: float = 5.0
 
     @property
     def production(self) -> bool:
@@ -111,6 +117,10 @@ class Settings:
             problems.append("SMSC_URL must be smpp://system_id:password@host:port")
         if self.push_webhook_url and not self.push_webhook_url.startswith(("http://", "https://")):
             problems.append("PUSH_WEBHOOK_URL must be an http:// or https:// URL")
+        if self.charging_url and not self.charging_url.startswith(("http://", "https://")):
+            problems.append("CHARGING_URL must be an http:// or https:// URL")
+        if not self.charging_secret:
+            problems.append("CHARGING_SECRET must not be empty")
         if self.production:
             problems += self._production_problems()
         if problems:
@@ -135,6 +145,8 @@ class Settings:
             problems.append("VOUCHER_DIGEST_KEY is the development key or under 32 characters")
         if self.push_webhook_url and self.push_webhook_secret == DEV_PUSH_WEBHOOK_SECRET:
             problems.append("PUSH_WEBHOOK_SECRET is the development secret")
+        if self.charging_secret == DEV_CHARGING_SECRET or len(self.charging_secret) < 32:
+            problems.append("CHARGING_SECRET is the development secret or under 32 characters")
         return problems
 
 
@@ -213,4 +225,7 @@ def load_settings(env_file: str | Path | None = None) -> Settings:
             config("VOUCHER_KEYS", cast=CommaSeparatedStrings, default=DEV_VOUCHER_KEY)
         ),
         voucher_digest_key=config("VOUCHER_DIGEST_KEY", default=DEV_VOUCHER_DIGEST_KEY),
+        charging_url=config("CHARGING_URL", default=None) or None,
+        charging_secret=config("CHARGING_SECRET", default=DEV_CHARGING_SECRET),
+        charging_timeout_seconds=config("CHARGING_TIMEOUT_SECONDS", cast=float, default=5.0),
     )

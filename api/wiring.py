@@ -24,6 +24,7 @@ from models.notifications.rules import QuietHours
 from models.notifications.smpp import SmppCentre, SmppConfig
 from models.orders.ports import OrderEffect
 from models.payments.gateway import StripeGateway
+from models.topups.charging import ChargingClient, ChargingConfig
 from models.vouchers.seal import VoucherSeal
 
 
@@ -120,6 +121,18 @@ def order_effects_of(settings: Settings) -> tuple[OrderEffect, ...]:
     """Writes that go with every order placed, besides the deadlines the planner watches and
     the change notice: a module that adds one (an outbox, say) is listed here."""
     return ()
+
+
+def charging_of(settings: Settings) -> ChargingClient | None:
+    """The charging system top-ups go to, if one is configured; its owner closes it."""
+    if settings.charging_url is None:
+        return None
+    config = ChargingConfig(
+        base_url=settings.charging_url,
+        secret=settings.charging_secret,
+        timeout_seconds=settings.charging_timeout_seconds,
+    )
+    return ChargingClient(config)
 
 
 def gateway_of(settings: Settings) -> StripeGateway:

@@ -2,7 +2,7 @@
 
 The domains declare their jobs beside their rules (`fulfilment/scheduled.py`,
 `models/points/scheduled.py`, `models/payments/scheduled.py`,
-`models/aftersales/scheduled.py`); this module only composes them (`SOURCES`, in the order a
+`models/aftersales/scheduled.py`, ...); this module only composes them (`SOURCES`, in the order a
 pass runs them), runs the pass, logs it and counts each job's work for /metrics. A new
 module's job is declared in that module and composed here as one more source; no other
 domain's file changes.
@@ -26,7 +26,7 @@ from prometheus_client import Counter, Histogram
 
 from api.messaging import Messaging
 from api.settings import Settings
-from api.wiring import SweepPolicy, gateway_of, planner_of, policy_of
+from api.wiring import SweepPolicy, charging_of, gateway_of, planner_of, policy_of
 from fulfilment import scheduled as fulfilment
 from models.aftersales import scheduled as aftersales
 from models.jobs import Job
@@ -35,6 +35,9 @@ from models.notifications.ports import SmsCentre
 from models.orders.ports import PaymentStarter, ShipPlanner
 from models.payments import scheduled as payments
 from models.points import scheduled as points
+from models.topups import scheduled as topups
+from models.topups.ports import ChargingSystem
+from models.topups.scheduled import TopUpLoop
 from models.vouchers import scheduled as vouchers
 
 log = logging.getLogger("pointsmall.worker")
@@ -53,6 +56,7 @@ class JobContext:
     planner: ShipPlanner
     gateway: PaymentStarter | None
     policy: SweepPolicy
+    charging: ChargingSystem | None = None  # None: no charging system is configured
 
 
 JobSource = Callable[[JobContext], Sequence[Job]]
@@ -84,6 +88,10 @@ def vouchers_jobs(context: JobContext) -> list[Job]:
     return vouchers.jobs(low=context.policy.voucher_low)
 
 
+def topups_jobs(context: JobContext) -> list[Job]:
+    return topups.jobs(charging=context.charging, batch=context.policy.batch)
+
+
 def aftersales_jobs(context: JobContext) -> list[Job]:
     policy = context.policy
     return aftersales.jobs(policy=policy.service, batch=policy.batch, gateway=context.gateway)
@@ -100,6 +108,7 @@ SOURCES: tuple[JobSource, ...] = (
     notifications_jobs,
     aftersales_jobs,
     vouchers_jobs,
+    topups_jobs,
 )
 
 
@@ -187,11 +196,14 @@ async def run_once(
 ) -> PassReport:
     """One pass of the sources' jobs at `now` (Tortoise must be connected)."""
     gateway = gateway_of(settings)
+    charging = charging_of(settings)
     try:
-        context = JobContext(planner_of(settings), gateway, policy_of(settings))
+        context = JobContext(planner_of(settings), gateway, policy_of(settings), charging)
         return await run_pass(compose(sources, context), now=now)
     finally:
         await gateway.close()
+        if charging is not None:
+            await charging.close()
 
 
 async def run_forever(
@@ -211,6 +223,9 @@ async def run_forever(
     # Delivery keeps real time (`clock` is the passes' own, which a test or `--now` may set);
     # it starts once the first pass has run, so a worker that comes up sweeps first.
     messaging = Messaging(settings, clock=lambda: datetime.now(UTC), centre=centre)
+    charging = charging_of(settings)
+    top_ups = None if charging is None else TopUpLoop(charging, clock=lambda: datetime.now(UTC))
+    loops: list[asyncio.Task[None]] = []
     passes = 0
     try:
         while not stop.is_set():
@@ -226,11 +241,16 @@ async def run_forever(
             passes += 1
             if passes == 1:
                 messaging.start(stop)
+                if top_ups is not None:
+                    loops.append(asyncio.create_task(top_ups.run(stop), name="pointsmall-topups"))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.sweep_interval_seconds)
     finally:
         stop.set()
         await messaging.wait()
+        await asyncio.gather(*loops)
+        if top_ups is not None and not loops:
+            await top_ups.charging.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     log.info("worker stopped after %d passes", passes)

@@ -12,6 +12,7 @@ from fulfilment.calendar import WarehouseCalendar
 from fulfilment.planning import promised_days
 from models import sql
 from models.catalog.models import GiftKind, Warehouse
+from models.topups.rules import budget_day
 from models.vouchers.reads import CODES_LEFT
 
 
@@ -29,11 +30,18 @@ class Availability:
 # The gifts' kinds and stock with each warehouse's calendar, read as rows (the catalog page
 # reads it for every gift it lists: models were the larger part of its cost). A gift without
 # stock rows (every digital one) is one row of nulls beside its kind; an e-voucher's stock is
-# its pool's codes left.
+# its pool's codes left; a top-up's, the credits its day's budget still pays for (without
+# a budget, UNBOUNDED).
+UNBOUNDED = 999_999
+TOP_UPS_LEFT = f"""CASE WHEN g.daily_budget IS NULL THEN {UNBOUNDED}
+  ELSE COALESCE((g.daily_budget - COALESCE((SELECT b.spent FROM top_up_budget b
+                  WHERE b.gift_id = g.id AND b.day = {{day}}), 0)) / NULLIF(g.face_value, 0), 0)
+  END"""  # noqa: S608 (a constant)
 STOCK_AND_CALENDARS = """
 SELECT g.id AS gift_id, g.kind, s.warehouse_id, s.on_hand - s.reserved AS available,
        w.timezone, w.daily_capacity, w.closed_dates,
-       CASE WHEN g.kind = 'E_VOUCHER' THEN {codes_left} ELSE 0 END AS codes_left
+       CASE WHEN g.kind = 'E_VOUCHER' THEN {codes_left}
+            WHEN g.kind = 'TOP_UP' THEN {top_ups_left} ELSE 0 END AS codes_left
 FROM gift g LEFT JOIN stock s ON s.gift_id = g.id LEFT JOIN warehouse w ON w.id = s.warehouse_id
 WHERE g.id IN ({gifts})
 """
@@ -48,11 +56,13 @@ async def availability(
     A digital gift is delivered within `digital_within_minutes` and ships on no day."""
     if not gift_ids:
         return []
-    at = f"${len(gift_ids) + 1}"
+    at, today = f"${len(gift_ids) + 1}", f"${len(gift_ids) + 2}::date"
     text = STOCK_AND_CALENDARS.format(
-        gifts=sql.listed(len(gift_ids)), codes_left=CODES_LEFT.format(now=at)
+        gifts=sql.listed(len(gift_ids)),
+        codes_left=CODES_LEFT.format(now=at),
+        top_ups_left=TOP_UPS_LEFT.format(day=today),
     )
-    rows = await sql.fetch(text, *gift_ids, now)
+    rows = await sql.fetch(text, *gift_ids, now, budget_day(now))
     stocked = [row for row in rows if row["warehouse_id"] is not None]
     digital = {int(row["gift_id"]) for row in rows if GiftKind(row["kind"]).digital}
     codes = {int(row["gift_id"]): int(row["codes_left"]) for row in rows}

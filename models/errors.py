@@ -16,7 +16,8 @@
     ├── TicketClosed             TICKET_CLOSED
     ├── NotYourOrder             NOT_YOUR_ORDER
     ├── ApprovalRequired         APPROVAL_REQUIRED
-    └── CodeUnavailable          CODE_UNAVAILABLE
+    ├── CodeUnavailable          CODE_UNAVAILABLE
+    └── BudgetSpent              BUDGET_SPENT
 
 The GraphQL layer turns each into a `UserError` in one place (`schema/errors.py`).
 """
@@ -132,3 +133,10 @@ class CodeUnavailable(DomainError):
     code is kept, sealed, until the key is back."""
 
     code = "CODE_UNAVAILABLE"
+
+
+class BudgetSpent(DomainError):
+    """A top-up gift's face value for the operator's day is spent: it is offered again
+    tomorrow (or when a refunded top-up gives some back)."""
+
+    code = "BUDGET_SPENT"

@@ -53,6 +53,7 @@ class ErrorCode(Enum):
     NOT_YOUR_ORDER = "NOT_YOUR_ORDER"
     APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
     CODE_UNAVAILABLE = "CODE_UNAVAILABLE"
+    BUDGET_SPENT = "BUDGET_SPENT"
 
 
 ERROR_CODES: dict[type[domain.DomainError], ErrorCode] = {
@@ -72,6 +73,7 @@ ERROR_CODES: dict[type[domain.DomainError], ErrorCode] = {
     domain.NotYourOrder: ErrorCode.NOT_YOUR_ORDER,
     domain.ApprovalRequired: ErrorCode.APPROVAL_REQUIRED,
     domain.CodeUnavailable: ErrorCode.CODE_UNAVAILABLE,
+    domain.BudgetSpent: ErrorCode.BUDGET_SPENT,
 }
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from models.topups.ports import TopUpProduct
+
 
 class Category(Model):
     id = fields.BigIntField(primary_key=True)
@@ -59,6 +61,13 @@ class Gift(Model):
     )
     partner = fields.CharField(max_length=100, default="", db_default="")
     instructions = fields.TextField(default="", db_default="")
+    # A TOP_UP's product and face value (fen of phone credit, or MB of data), and what the
+    # operator lets its credits cost a day (face value; None: no limit).
+    top_up_product = fields.CharEnumField(
+        TopUpProduct, max_length=8, default=TopUpProduct.CREDIT, db_default="CREDIT"
+    )
+    face_value = fields.BigIntField(default=0, db_default=0)
+    daily_budget: int | None = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -20,6 +20,7 @@ from models.catalog.service import SORT_KEYS, GiftFilter, GiftSort
 from models.errors import InvalidInput
 from models.paging import Page, SortKey, check_page_size, decode_cursor, encode_cursor
 from models.points.reads import available_points
+from models.topups.ports import TopUpProduct
 from models.vouchers.reads import CODES_LEFT
 
 MAX_SEARCH_LENGTH = 100
@@ -59,6 +60,8 @@ class ListedGift:
     kind: GiftKind = GiftKind.PHYSICAL
     partner: str = ""
     instructions: str = ""
+    top_up_product: TopUpProduct = TopUpProduct.CREDIT
+    face_value: int = 0
 
 
 async def gifts_page(
@@ -100,7 +103,8 @@ async def gifts_page(
 
 LISTED_COLUMNS = """g.id, g.sku, g.name, g.description, g.image_url, g.points_price,
        g.cash_price, g.currency, g.limit_per_member, g.active, g.category_id,
-       g.kind, g.partner, g.instructions, c.slug AS category_slug, c.name AS category_name"""
+       g.kind, g.partner, g.instructions, g.top_up_product, g.face_value,
+       c.slug AS category_slug, c.name AS category_name"""
 FROM_GIFTS = "FROM gift g LEFT OUTER JOIN category c ON c.id = g.category_id"
 
 
@@ -200,6 +204,8 @@ def _listed(row: Mapping[str, Any]) -> ListedGift:
         kind=GiftKind(row["kind"]),
         partner=row["partner"],
         instructions=row["instructions"],
+        top_up_product=TopUpProduct(row["top_up_product"]),
+        face_value=int(row["face_value"]),
     )
 
 

@@ -19,6 +19,7 @@ from models.catalog.models import Category, Gift, GiftKind, Stock, StockMovement
 from models.errors import InvalidInput, NotFound
 from models.events import CATALOG, announce
 from models.paging import SortKey
+from models.topups.ports import TopUpProduct
 
 M = TypeVar("M", Category, Gift, Warehouse, Stock)
 MAX_POINTS_PRICE = 10_000_000
@@ -69,6 +70,11 @@ class GiftFields:
     kind: GiftKind = GiftKind.PHYSICAL
     partner: str = ""  # an E_VOUCHER gift's partner, whose codes it hands out
     instructions: str = ""  # how an E_VOUCHER's code is used
+    # A TOP_UP's product, its face value (fen of credit, MB of data) and the face value its
+    # credits may take a day (None: no limit).
+    top_up_product: TopUpProduct = TopUpProduct.CREDIT
+    face_value: int | None = None
+    daily_budget: int | None = None
 
 
 async def upsert_category(*, slug: str, name: str) -> Category:
@@ -132,7 +138,8 @@ def _gift_values(fields: GiftFields, default_currency: str) -> dict[str, object]
 
 
 def _kind_values(fields: GiftFields) -> dict[str, object]:
-    """The kind and what an E_VOUCHER gift says of its partner; the others say nothing."""
+    """The kind and what an E_VOUCHER gift says of its partner, or a TOP_UP of its credit;
+    the others say nothing."""
     partner = validation.text(fields.partner, field="partner", max_length=100, required=False)
     instructions = validation.text(
         fields.instructions, field="instructions", max_length=2000, required=False
@@ -142,7 +149,34 @@ def _kind_values(fields: GiftFields) -> dict[str, object]:
     if fields.kind is not GiftKind.E_VOUCHER and (partner or instructions):
         field = "partner" if partner else "instructions"
         raise InvalidInput("only an e-voucher has a partner and instructions", field=field)
-    return {"kind": fields.kind, "partner": partner, "instructions": instructions}
+    top_up = fields.kind is GiftKind.TOP_UP
+    if top_up and fields.face_value is None:
+        raise InvalidInput("a top-up states its face value", field="face_value")
+    if not top_up and (fields.face_value is not None or fields.daily_budget is not None):
+        field = "face_value" if fields.face_value is not None else "daily_budget"
+        raise InvalidInput("only a top-up has a face value and a daily budget", field=field)
+    face_value = 0
+    if fields.face_value is not None:
+        face_value = validation.bounded_int(
+            fields.face_value, field="face_value", low=1, high=MAX_FACE_VALUE
+        )
+    if fields.daily_budget is not None:
+        validation.bounded_int(
+            fields.daily_budget, field="daily_budget", low=face_value, high=MAX_DAILY_BUDGET
+        )
+    return {
+        "kind": fields.kind,
+        "partner": partner,
+        "instructions": instructions,
+        "top_up_product": fields.top_up_product if top_up else TopUpProduct.CREDIT,
+        "face_value": face_value,
+        "daily_budget": fields.daily_budget,
+    }
+
+
+# A top-up's face value: up to ¥10,000 of credit (in fen) or 1 TB of data (in MB).
+MAX_FACE_VALUE = 1_048_576
+MAX_DAILY_BUDGET = 10**12
 
 
 async def _stocked(gift_id: int) -> bool:

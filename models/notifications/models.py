@@ -44,6 +44,8 @@ class NotificationKind(StrEnum):
     TICKET_RETURN_RECEIVED = "TICKET_RETURN_RECEIVED"
     TICKET_RESOLVED = "TICKET_RESOLVED"
     VOUCHER_READY = "VOUCHER_READY"  # an e-voucher's code is in the app
+    TOPUP_DELIVERED = "TOPUP_DELIVERED"  # the credit or data landed on the number
+    TOPUP_REFUNDED = "TOPUP_REFUNDED"  # refused or not delivered in time: points back
 
 
 class SmsStatus(StrEnum):

@@ -29,6 +29,8 @@ ESSENTIAL = (
             Kind.ORDER_CANCELLED,
             Kind.SMS_REPLY,
             Kind.VOUCHER_READY,
+            Kind.TOPUP_DELIVERED,
+            Kind.TOPUP_REFUNDED,
         }
     )
     | TICKET_KINDS
@@ -41,6 +43,8 @@ URGENT = frozenset(
     {
         Kind.ORDER_SHIPPED,
         Kind.VOUCHER_READY,
+        Kind.TOPUP_DELIVERED,
+        Kind.TOPUP_REFUNDED,
         Kind.SMS_REPLY,
         Kind.TICKET_RECEIVED,
         Kind.TICKET_REPLY,

@@ -100,6 +100,14 @@ TEMPLATES: dict[Kind, dict[Language, str]] = {
         Language.ZH_CN: "您兑换的{partner}电子券（订单{number}）已发放，券码请在App“我的订单”中查看，有效期至{expires_on}。",
         Language.EN: "Your {partner} e-voucher (order {number}) is ready: open the order in the app to see its code. Valid until {expires_on}.",
     },
+    Kind.TOPUP_DELIVERED: {
+        Language.ZH_CN: "您兑换的{amount_zh}已充值到{msisdn}（订单{number}）。",
+        Language.EN: "{amount_en} is on {msisdn} (order {number}).",
+    },
+    Kind.TOPUP_REFUNDED: {
+        Language.ZH_CN: "您兑换的{amount_zh}（订单{number}）未能充值：{why_zh}。{points}积分已退回您的账户。",
+        Language.EN: "Your {amount_en} (order {number}) could not be topped up: {why_en}. {points} points are back in your account.",
+    },
 }
 
 # Answers to texts: the router picks one and gives it its values.

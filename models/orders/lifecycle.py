@@ -14,7 +14,7 @@ from models import validation
 from models.actors import Actor, Role
 from models.catalog import stock
 from models.catalog.models import GiftKind, Warehouse
-from models.errors import NotFound, PaymentUnavailable
+from models.errors import InvalidTransition, NotFound, PaymentUnavailable
 from models.events import ORDERS, announce
 from models.members.models import Member
 from models.notifications import outbox
@@ -23,6 +23,7 @@ from models.orders.models import Order, OrderLine, OrderStatus
 from models.orders.ports import PaymentStarter, ShipPlanner
 from models.payments import settlement
 from models.points import service as points
+from models.topups import reads as topups
 from models.vouchers import assignment
 
 log = logging.getLogger("pointsmall.orders")
@@ -92,8 +93,11 @@ async def cancel(
 async def release_everything(
     order: Order, *, now: datetime, planner: ShipPlanner, reason: str
 ) -> None:
-    """Cancel a locked order inside the caller's transaction; raises InvalidTransition."""
+    """Cancel a locked order inside the caller's transaction; raises InvalidTransition
+    (also for an order whose top-up is sent or landed: a credit is not taken back)."""
     rules.check_move(order.status, OrderStatus.CANCELLED)
+    if await topups.under_way(order.id):
+        raise InvalidTransition(current="TOP_UP_SENT", wanted=OrderStatus.CANCELLED.value)
     await points.lock_account(member_id=order.member_id)
     if order.status is OrderStatus.AWAITING_PAYMENT:
         await points.release_hold(order_number=order.number, now=now)

@@ -67,6 +67,13 @@ class Draft:
         ]
 
     @property
+    def top_ups(self) -> list[int]:
+        """The gift ids of the top-up lines, in the lines' order (one credit each)."""
+        return [
+            gift.id for line in self.lines if (gift := self.gifts[line.sku]).kind is GiftKind.TOP_UP
+        ]
+
+    @property
     def digital_only(self) -> bool:
         """Nothing to ship: no warehouse, no ship day, no ship-by promise."""
         return not self.quantities
@@ -94,10 +101,11 @@ class Written:
 
 
 def _order(draft: Draft, number: str, booking: Booking | None, *, confirmed: bool) -> Order:
-    """The order's row. Without a `booking` (nothing to ship) a confirmed order is delivered
-    as it is placed: its codes are assigned in the same transaction."""
+    """The order's row. Without a `booking` (nothing to ship) a confirmed order of codes is
+    delivered as it is placed (they are assigned in the same transaction); one with a top-up
+    is delivered when its credits land."""
     address = draft.address
-    delivered = booking is None and confirmed
+    delivered = booking is None and confirmed and not draft.top_ups
     status = OrderStatus.CONFIRMED if confirmed else OrderStatus.AWAITING_PAYMENT
     return Order.construct(
         _saved_in_db=True,

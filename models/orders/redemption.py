@@ -14,7 +14,7 @@ import asyncio
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -46,7 +46,11 @@ from models.orders.ports import (
 from models.payments import settlement
 from models.points import service as points
 from models.points.reads import totals_by_member
+from models.topups import placement as topups
 from models.vouchers import assignment
+
+# A top-up's promise unless the caller names another (DIGITAL_DELIVERY_MINUTES).
+DIGITAL_WITHIN = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Collaborators:
     planner: ShipPlanner
     payments: PaymentStarter | None
     effects: tuple[OrderEffect, ...]
+    digital_within: timedelta = DIGITAL_WITHIN
 
 
 async def redeem(
@@ -82,19 +87,23 @@ async def redeem(
     payments: PaymentStarter | None = None,
     currency: str = "CNY",
     effects: Sequence[OrderEffect] = (),
+    digital_within: timedelta = DIGITAL_WITHIN,
 ) -> RedemptionResult:
     """Place an order: points, stock and slot move together or not at all. `effects`: writes
     that go with every order placed, besides its deadlines, its change notice and its
-    member's message.
+    member's message; `digital_within`: the promise of its top-ups.
 
     Raises InvalidInput, NotFound, GiftInactive, LimitExceeded, OutOfStock,
-    CapacityExhausted, InsufficientPoints, IdempotencyConflict or PaymentUnavailable.
+    CapacityExhausted, InsufficientPoints, IdempotencyConflict, PaymentUnavailable or
+    BudgetSpent.
     """
     key = validation.identifier(request.idempotency_key, field="idempotency_key", max_length=128)
     lines = rules.validate_lines(request.lines)
     address = rules.validate_address(request.address)
     fingerprint = rules.fingerprint(lines)
-    outside = Collaborators(planner, payments, (ORDER_NOTICE, ORDER_CONFIRMED, *effects))
+    outside = Collaborators(
+        planner, payments, (ORDER_NOTICE, ORDER_CONFIRMED, *effects), digital_within
+    )
     async with placing_gate():
         draft: Draft | None = None
         try:
@@ -112,7 +121,7 @@ async def redeem(
                     raise PaymentUnavailable(
                         "points plus cash payments are not available right now"
                     )
-                rules.check_kinds(lines, read.gifts, cash=cash)
+                rules.check_kinds(lines, read.gifts, cash=cash, mobile=read.member.mobile)
                 draft = Draft(
                     read.member, key, fingerprint, lines, address, read.gifts, cash, currency, now
                 )
@@ -251,6 +260,16 @@ async def _locked_and_placed(
         await settlement.record(order=written.order, started=payment)
     if draft.vouchers:
         await _assign_codes(draft, written)
+    if draft.top_ups:
+        wanted = set(draft.top_ups)
+        await topups.take(
+            order=written.order,
+            lines=[line for line in written.lines if line.gift_id in wanted],
+            gifts=draft.gifts,
+            msisdn=draft.member.mobile,
+            now=draft.now,
+            within=outside.digital_within,
+        )
     if plans:
         booking = await placement.reserve_and_book(
             draft, plans, outside.planner, first=written.first

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from models import validation
 from models.catalog.models import GiftKind
-from models.errors import InvalidInput, InvalidTransition, LimitExceeded, OutOfStock
+from models.errors import InvalidInput, InvalidTransition, LimitExceeded
 from models.orders.models import OrderStatus
 
 if TYPE_CHECKING:
@@ -82,22 +82,35 @@ def validate_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
 
 
 def check_kinds(
-    lines: Sequence[LineRequest], gifts: Mapping[str, Gift], *, cash: Decimal | None
+    lines: Sequence[LineRequest],
+    gifts: Mapping[str, Gift],
+    *,
+    cash: Decimal | None,
+    mobile: str = "",
 ) -> None:
-    """What each kind of gift allows on a line: an e-voucher line takes one code (quantity
-    1) and is paid in points only; top-ups are not delivered yet. Raises InvalidInput or
-    OutOfStock."""
+    """What each kind of gift allows on a line: an e-voucher line takes one code and a
+    top-up line one credit (quantity 1), both paid in points only; a top-up goes to the
+    member's own mobile, which must be on file. Raises InvalidInput."""
     for index, line in enumerate(lines):
         kind = gifts[line.sku].kind
-        if kind is GiftKind.TOP_UP:
-            raise OutOfStock(f"{line.sku} is a top-up: not offered yet", field=f"lines.{index}.sku")
-        if kind is GiftKind.E_VOUCHER and line.quantity != 1:
+        if not kind.digital:
+            continue
+        what = (
+            "an e-voucher line takes one code"
+            if kind is GiftKind.E_VOUCHER
+            else ("a top-up line takes one credit")
+        )
+        if line.quantity != 1:
+            raise InvalidInput(f"{what}: quantity 1", field=f"lines.{index}.quantity")
+        if cash is not None:
             raise InvalidInput(
-                "an e-voucher line takes one code: quantity 1", field=f"lines.{index}.quantity"
+                f"{'an e-voucher' if kind is GiftKind.E_VOUCHER else 'a top-up'} is redeemed"
+                " for points only, in an order without a cash part",
+                field=f"lines.{index}.sku",
             )
-        if kind is GiftKind.E_VOUCHER and cash is not None:
+        if kind is GiftKind.TOP_UP and not mobile:
             raise InvalidInput(
-                "an e-voucher is redeemed for points only, in an order without a cash part",
+                "a top-up goes to the member's own mobile number, and none is on file",
                 field=f"lines.{index}.sku",
             )
 

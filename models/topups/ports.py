@@ -103,3 +103,17 @@ class ChargingSystem(Protocol):
 
     async def close(self) -> None:
         """Release the connections."""
+
+
+class NoChargingSystem:
+    """The charging system of a deployment that configured none: it never answers, so each
+    top-up waits out its promise and is refunded (and the worker's log says why)."""
+
+    async def credit(self, request: TopUpRequest) -> TopUpAnswer:
+        return TopUpAnswer.unknown(request.idempotency_key, "no charging system configured")
+
+    async def status(self, idempotency_key: str) -> TopUpAnswer:
+        return TopUpAnswer.unknown(idempotency_key, "no charging system configured")
+
+    async def close(self) -> None:
+        return None

@@ -8,6 +8,7 @@ import strawberry
 
 from models.catalog import service
 from models.catalog.models import GiftKind
+from models.topups.ports import TopUpProduct
 from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.catalog.types import CategoryType, GiftKindEnum, GiftType, StockType, WarehouseType
 from schema.context import Info
@@ -15,6 +16,7 @@ from schema.errors import UserError, attempt
 from schema.permissions import IsAdmin
 from schema.ratelimit import WithinRateLimit
 from schema.scalars import MoneyInput
+from schema.topups.types import TopUpProductEnum
 
 
 @strawberry.input
@@ -54,6 +56,18 @@ class GiftInput:
     )
     instructions: str | None = strawberry.field(
         default=None, description="How an E_VOUCHER's code is used; null or absent: none."
+    )
+    top_up_product: TopUpProductEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="A TOP_UP's product; null or absent: CREDIT."
+    )
+    face_value: int | None = strawberry.field(
+        default=None,
+        description="A TOP_UP's face value (required for one): fen of credit, or MB of data.",
+    )
+    daily_budget: int | None = strawberry.field(
+        default=None,
+        description="The face value a TOP_UP's credits may take in one of the operator's "
+        "days; null or absent: no limit.",
     )
 
 
@@ -113,6 +127,9 @@ def _gift_fields(input: GiftInput) -> service.GiftFields:
         kind=GiftKind.PHYSICAL if input.kind is None else input.kind,
         partner=input.partner or "",
         instructions=input.instructions or "",
+        top_up_product=input.top_up_product or TopUpProduct.CREDIT,
+        face_value=input.face_value,
+        daily_budget=input.daily_budget,
     )
 
 

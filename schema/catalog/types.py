@@ -13,9 +13,11 @@ from strawberry.dataloader import DataLoader
 from fulfilment.availability import Availability, availability
 from models.catalog import reads
 from models.catalog.models import Category, Gift, GiftKind, Stock, Warehouse
+from models.topups.ports import TopUpProduct
 from schema.context import Info
 from schema.node import row_ids
 from schema.scalars import Money, money
+from schema.topups.types import TopUpOfferType
 
 
 @strawberry.type(name="Category")
@@ -110,6 +112,9 @@ class GiftType(relay.Node):
     instructions: str | None = strawberry.field(
         description="How an e-voucher's code is used; null for the other kinds."
     )
+    top_up: TopUpOfferType | None = strawberry.field(
+        description="What a top-up credits; null for the other kinds."
+    )
     category_id: strawberry.Private[int]
     preloaded_category: strawberry.Private[CategoryType | None] = None
 
@@ -126,6 +131,7 @@ class GiftType(relay.Node):
             limit_per_member=row.limit_per_member,
             active=row.active,
             **_kind_fields(row.kind, row.partner, row.instructions),
+            top_up=_offer(row.kind, row.top_up_product, row.face_value),
             category_id=row.category_id,
             preloaded_category=CategoryType(
                 id=row.category_id, slug=row.category_slug, name=row.category_name
@@ -147,6 +153,7 @@ class GiftType(relay.Node):
             limit_per_member=row.limit_per_member,
             active=row.active,
             **_kind_fields(row.kind, row.partner, row.instructions),
+            top_up=_offer(row.kind, row.top_up_product, row.face_value),
             category_id=row.category_id,
             preloaded_category=category,
         )
@@ -175,6 +182,12 @@ class GiftType(relay.Node):
     ) -> list[Any]:
         rows = await _gifts(info).load_many([i or 0 for i in row_ids(node_ids)])
         return [cls.from_row(row) if row else None for row in rows]
+
+
+def _offer(kind: GiftKind, product: TopUpProduct, face_value: int) -> TopUpOfferType | None:
+    if kind is not GiftKind.TOP_UP:
+        return None
+    return TopUpOfferType(product=product, face_value=int(face_value))
 
 
 def _kind_fields(kind: GiftKind, partner: str, instructions: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import strawberry
 
 from fulfilment.tracking_reads import shipments_by_order_ids
@@ -124,6 +126,7 @@ class OrderMutations:
                 payments=services.payments,
                 currency=services.currency,
                 effects=services.order_effects,
+                digital_within=timedelta(minutes=services.digital_delivery_minutes),
             )
         )
         placed = outcome.value

@@ -21,6 +21,7 @@ from schema.catalog.types import GiftKindEnum
 from schema.context import Info
 from schema.node import row_ids
 from schema.scalars import Money, money
+from schema.topups.types import TopUpType, top_up_of_line
 from schema.vouchers.types import VoucherType, voucher_of_line
 
 OrderStatusEnum = strawberry.enum(OrderStatus, name="OrderStatus")
@@ -62,6 +63,12 @@ class OrderLineType:
     )
     async def voucher(self, info: Info) -> VoucherType | None:
         return await voucher_of_line(info, self.id)
+
+    @strawberry.field(
+        description="A top-up line's credit: its number, status and promise; null for other lines."
+    )
+    async def top_up(self, info: Info) -> TopUpType | None:
+        return await top_up_of_line(info, self.id)
 
 
 @strawberry.type

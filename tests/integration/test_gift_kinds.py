@@ -21,7 +21,7 @@ async def digital_mall(api: GraphQLClient) -> None:
         partner="Luckin Coffee",
         instructions="Show the code at the counter",
     )
-    await gift(api, "TU-10", 840, name="¥10 phone credit", kind="TOP_UP")
+    await gift(api, "TU-10", 840, name="¥10 phone credit", kind="TOP_UP", face_value=1000)
 
 
 async def upsert(api: GraphQLClient, **fields: Any) -> dict[str, Any]:

@@ -66,6 +66,9 @@ async def gift(
     kind: str | None = None,
     partner: str | None = None,
     instructions: str | None = None,
+    face_value: int | None = None,
+    daily_budget: int | None = None,
+    top_up_product: str | None = None,
 ) -> dict[str, Any]:
     payload = await admin(
         api,
@@ -84,6 +87,9 @@ async def gift(
                 "kind": kind,
                 "partner": partner,
                 "instructions": instructions,
+                "faceValue": face_value,
+                "dailyBudget": daily_budget,
+                "topUpProduct": top_up_product,
             }
         },
     )

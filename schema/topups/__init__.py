@@ -1,0 +1,1 @@
+"""Top-ups in the GraphQL schema."""
