@@ -35,11 +35,13 @@ js-clients: $(JS_STAMP)
 persisted-documents: $(STAMP)
 	$(BIN)/pointsmall persisted-documents
 
-# The service and its worker (alerts, expiry, the outbox's SMS). Messages go to `make
+# The service and its worker (alerts, expiry, the outbox's SMS, top-ups through the local
+# charging system it starts unless CHARGING_URL names a real one). Messages go to `make
 # sms-demo`'s SMS centre when it is running (start it first), else to the worker's log; the
 # app's inbox shows them either way. No quiet hours unless QUIET_HOURS is set: a newcomer
 # trying the demo at night sees the confirmation of a redemption at once.
 DEMO_SMSC := smpp://pointsmall:demo@127.0.0.1:2775?source=10658888
+CHARGING_PORT ?= 8790
 run: $(STAMP)
 	$(BIN)/pointsmall migrate
 	$(BIN)/pointsmall seed-demo --if-empty
@@ -50,8 +52,14 @@ run: $(STAMP)
 	else echo "SMS: $${SMSC_URL:-none configured: messages go to the worker's log}"; fi; \
 	export QUIET_HOURS=$${QUIET_HOURS:-00:00-00:00}; \
 	echo "Quiet hours: $$QUIET_HOURS (the demo sends at any hour; QUIET_HOURS=22:00-08:00 holds optional messages at night)"; \
+	charging=; if [ -z "$${CHARGING_URL:-}" ]; then \
+	  $(BIN)/python -m tests.fakes.charging --port $(CHARGING_PORT) --secret dev-charging-secret \
+	    --callback-url http://$(HOST):$(PORT)/webhooks/charging & charging=$$!; \
+	  export CHARGING_URL=http://127.0.0.1:$(CHARGING_PORT); \
+	  echo "Top-ups: the local charging system at $$CHARGING_URL (switches: POST $$CHARGING_URL/_admin/switches)"; \
+	else echo "Top-ups: $$CHARGING_URL"; fi; \
 	$(BIN)/pointsmall worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$worker $$charging 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/pointsmall serve --host $(HOST) --port $(PORT) --banner
 
 # The local Stripe test server for trying points-plus-cash by hand (beside `make run`).

@@ -23,6 +23,7 @@ from models.orders.ports import ShipPlanner
 from models.orders.rules import Address, LineRequest
 from models.parcels import Scan
 from models.points import service as points
+from models.topups.ports import TopUpProduct
 from models.vouchers import pools
 from models.vouchers import rules as vouchers
 from models.vouchers.seal import VoucherSeal
@@ -56,6 +57,7 @@ async def seed(
     rng = random.Random(20261124)  # the same demo every time
     now = datetime.now(UTC)
     await _catalog(rng)
+    await _top_ups()
     vouchers_ = ""
     if seal is not None:
         await _vouchers(seal, now)
@@ -75,7 +77,8 @@ async def seed(
         )
     return (
         f"seeded {len(WAREHOUSES)} warehouses, {len(CATEGORIES)} categories, "
-        f"{len(GIFTS)} gifts{vouchers_}, {members} members (demo member {DEMO_MEMBER}{waiting})"
+        f"{len(GIFTS)} gifts, the top-ups {', '.join(DEMO_TOP_UPS)}{vouchers_}, "
+        f"{members} members (demo member {DEMO_MEMBER}{waiting})"
     )
 
 
@@ -178,6 +181,38 @@ async def _catalog(rng: random.Random) -> None:
                 )
 
 
+# Phone credit and a data pack, sent to the member's own number through the charging system
+# (`make run` starts its local stand-in): (sku, name, points, product, face value).
+DEMO_TOP_UPS = {
+    "TU-CREDIT-10": ("10元话费 ¥10 phone credit", 840, TopUpProduct.CREDIT, 1_000),
+    "TU-DATA-1G": ("1GB流量包 1 GB data pack", 600, TopUpProduct.DATA, 1_024),
+}
+
+
+async def _top_ups() -> None:
+    for sku, (name, points_price, product, face_value) in DEMO_TOP_UPS.items():
+        await catalog.upsert_gift(
+            fields=catalog.GiftFields(
+                sku=sku,
+                name=name,
+                description="充值到您的手机号，10分钟内到账。Credited to your own number within 10 minutes.",
+                image_url=f"https://img.pointsmall.example/gifts/{sku.lower()}.jpg",
+                category_slug="electronics",
+                points_price=points_price,
+                cash_price=None,
+                currency=DEMO_CURRENCY,
+                limit_per_member=None,
+                active=True,
+                kind=GiftKind.TOP_UP,
+                top_up_product=product,
+                face_value=face_value,
+                daily_budget=DEMO_DAILY_BUDGET,
+            ),
+            default_currency=DEMO_CURRENCY,
+        )
+
+
+DEMO_DAILY_BUDGET = 1_000_000  # face value a day: ¥10,000 of credit, or ~1 TB of data
 DEMO_VOUCHER = "EV-LUCKIN-20"
 DEMO_CODES = 200
 

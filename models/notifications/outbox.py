@@ -193,10 +193,12 @@ def order_key(number: str, kind: Kind) -> str:
 @dataclass(frozen=True)
 class OrderConfirmed(OrderEffect):
     """A points-only order is confirmed as it is placed: its member hears of it in the
-    order's own statement (an order awaiting payment hears when it is paid)."""
+    order's own statement (an order awaiting payment hears when it is paid). An order with
+    nothing to ship is told of by its lines instead (its code is ready, its credit landed),
+    within minutes."""
 
     def steps(self, p: sql.Params, order: Order, *, postgres: bool) -> list[str]:
-        if order.status is not OrderStatus.CONFIRMED:
+        if not self._told(order):
             return []
         notice = notice_text(
             p,
@@ -214,8 +216,12 @@ class OrderConfirmed(OrderEffect):
         return [notice, told]
 
     def written(self, order: Order, *, postgres: bool) -> None:
-        if order.status is OrderStatus.CONFIRMED:
+        if self._told(order):
             touched(NOTIFICATIONS, str(order.member_id))
+
+    @staticmethod
+    def _told(order: Order) -> bool:
+        return order.status is OrderStatus.CONFIRMED and order.promised_ship_date is not None
 
 
 ORDER_CONFIRMED = OrderConfirmed()

@@ -115,10 +115,13 @@ def _claim_text(p: sql.Params, *, now: datetime, lease: datetime, limit: int) ->
     RETURNING id, order_line_id, msisdn, product, face_value, attempts, deliver_by"""  # noqa: S608 (placeholders and constants only)
 
 
-async def claim(*, now: datetime, limit: int = ROUND) -> list[Claimed]:
-    """The lines due at `now`, each one's next look moved a first wait ahead."""
+async def claim(
+    *, now: datetime, limit: int = ROUND, wait: timedelta = rules.WAITS[0]
+) -> list[Claimed]:
+    """The lines due at `now`, each one's next look moved `wait` ahead (not past its
+    promise)."""
     p = sql.Params()
-    lease = now + rules.WAITS[0]
+    lease = now + wait
     rows = await sql.fetch(_claim_text(p, now=now, lease=lease, limit=limit), *p.values)
     return [
         Claimed(
@@ -169,7 +172,7 @@ async def deliver_round(
     """One round: claim the due lines, ask the charging system of each (at once, as many as
     the client allows), record what ended and set when the rest are looked at again."""
     report = RoundReport()
-    claimed = await claim(now=now, limit=limit)
+    claimed = await claim(now=now, limit=limit, wait=waits[0])
     report.tried = len(claimed)
     if claimed:
         answers = await asyncio.gather(*(ask(charging, line, now=now) for line in claimed))
@@ -187,7 +190,7 @@ async def deliver_round(
             later = rules.next_try(
                 tried=line.attempts, now=now, deliver_by=line.deliver_by, waits=waits
             )
-            if later != now + rules.WAITS[0]:
+            if later != min(now + waits[0], line.deliver_by):
                 await sql.execute(RESCHEDULE, line.id, later)
         finished = await finish(ended, now=now)
         report.delivered = sum(1 for f in finished if f.status is TopUpStatus.DELIVERED)
