@@ -145,7 +145,8 @@ class Settings:
             problems.append("VOUCHER_DIGEST_KEY is the development key or under 32 characters")
         if self.push_webhook_url and self.push_webhook_secret == DEV_PUSH_WEBHOOK_SECRET:
             problems.append("PUSH_WEBHOOK_SECRET is the development secret")
-        if self.charging_secret == DEV_CHARGING_SECRET or len(self.charging_secret) < 32:
+        weak = self.charging_secret == DEV_CHARGING_SECRET or len(self.charging_secret) < 32
+        if self.charging_url and weak:
             problems.append("CHARGING_SECRET is the development secret or under 32 characters")
         return problems
 

@@ -4,7 +4,8 @@ A notice is believed only when signed with CHARGING_SECRET within five minutes
 (`verify_callback`); its key names the order line (`topup:<line id>`). It moves a line
 that is still PENDING and nothing else: a replay, a notice of a line already final or one
 contradicting an earlier end is answered 200 with `"applied": false`, so the sender stops
-retrying, and the line never moves backwards."""
+retrying, and the line never moves backwards. Without CHARGING_URL the route answers 404:
+no charging system, no confirmations (and the development secret signs nothing)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ KEY = re.compile(r"topup:([1-9][0-9]{0,18})")
 async def charging_webhook(request: Request) -> JSONResponse:
     """Verify the signature, then apply the notice to its line if the line is pending."""
     services: Services = request.app.state.services
-    secret: str = request.app.state.settings.charging_secret
+    settings = request.app.state.settings
+    if settings.charging_url is None:  # no charging system: nobody may confirm a credit
+        return JSONResponse({"error": "no charging system is configured"}, status_code=404)
+    secret: str = settings.charging_secret
     body = await request.body()
     notice = verify_callback(body, request.headers, secret=secret, now=services.clock())
     if notice is None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.app import create_app
 from api.settings import DEV_CHARGING_SECRET
 from models.notifications.models import Notification, NotificationKind
 from models.notifications.templates import render
@@ -30,6 +31,7 @@ from tests.support.aftersales import member_with_mobile
 from tests.support.catalog import gift
 from tests.support.graphql import GraphQLClient, member_token
 from tests.support.members import member_with_points
+from tests.support.settings import settings_for
 
 MOBILE = "+8613800138000"
 
@@ -282,7 +284,7 @@ def signed(server: ChargingFake, document: dict[str, Any], *, at: float | None =
 
 
 async def test_callbacks_replayed_forged_late_or_out_of_order_are_applied_once(
-    api: GraphQLClient, charging: tuple[ChargingFake, ChargingClient]
+    api: GraphQLClient, db: str, charging: tuple[ChargingFake, ChargingClient]
 ) -> None:
     server, client = charging
     await digital_mall(api)
@@ -293,7 +295,12 @@ async def test_callbacks_replayed_forged_late_or_out_of_order_are_applied_once(
     server.switch(pending=3600.0)  # accepted now, confirmed much later
     waiting = await delivery.deliver_round(client, now=datetime.now(UTC))
     assert waiting.waiting == 1
-    http = api.http
+    # The service that knows this charging system (`api` names none: it takes no callback).
+    app = create_app(settings_for(db, charging_url=server.url), manage_database=False)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    closed, closed_headers = signed(server, {"idempotencyKey": key, "outcome": "DELIVERED"})
+    refused = await api.http.post("/webhooks/charging", content=closed, headers=closed_headers)
+    assert refused.status_code == 404
 
     async def post(body: bytes, headers: dict[str, str]) -> httpx.Response:
         return await http.post("/webhooks/charging", content=body, headers=headers)
@@ -322,6 +329,8 @@ async def test_callbacks_replayed_forged_late_or_out_of_order_are_applied_once(
     # A callback for a line nobody has is answered, and applies to nothing.
     other, other_headers = signed(server, dict(delivered, idempotencyKey="topup:999999"))
     assert (await post(other, other_headers)).json()["applied"] is False
+    await http.aclose()
+    await app.state.services.payments.close()
     assert await audit() == []
 
 
