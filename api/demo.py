@@ -195,7 +195,9 @@ async def _top_ups() -> None:
             fields=catalog.GiftFields(
                 sku=sku,
                 name=name,
-                description="充值到您的手机号，10分钟内到账。Credited to your own number within 10 minutes.",
+                description=(
+                    "充值到您的手机号，10分钟内到账。Credited to your own number within 10 minutes."
+                ),
                 image_url=f"https://img.pointsmall.example/gifts/{sku.lower()}.jpg",
                 category_slug="electronics",
                 points_price=points_price,
