@@ -12,6 +12,7 @@ from models.actors import Role
 from models.catalog import reads as catalog_reads
 from models.orders.models import OrderStatus
 from models.orders.rules import OPEN_STATUSES
+from models.topups.report import digital_report
 from schema.caller_dependence import DEPENDS_ON_CALLER
 from schema.catalog.types import WarehouseType
 from schema.context import Info
@@ -78,4 +79,7 @@ class FulfilmentQueries:
             now=info.context.now(),
             at_risk=info.context.services.at_risk,
         )
-        return SlaReportType.from_report(report)
+        digital = None
+        if actor.role is Role.ADMIN and warehouse_code is None:
+            digital = await digital_report(start=from_, end=to)
+        return SlaReportType.from_report(report, digital)

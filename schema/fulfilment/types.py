@@ -10,6 +10,7 @@ import strawberry
 from fulfilment.live import RaisedAlert
 from fulfilment.models import AlertKind
 from fulfilment.sla import SlaReport
+from models.topups.report import DigitalReport
 from schema.errors import UserError
 from schema.orders.types import OrderType, ShipmentType
 
@@ -39,10 +40,16 @@ class SlaReportType:
     open_breached: int = strawberry.field(
         description="Of these orders, not shipped and past shipBy now."
     )
+    digital: DigitalSlaType | None = strawberry.field(
+        default=None,
+        description="The digital lines placed in the window, apart (admins, over every "
+        "warehouse: a digital line has none); null for a warehouse's report.",
+    )
 
     @classmethod
-    def from_report(cls, report: SlaReport) -> SlaReportType:
+    def from_report(cls, report: SlaReport, digital: DigitalReport | None = None) -> SlaReportType:
         return cls(
+            digital=None if digital is None else DigitalSlaType.of(digital),
             orders_confirmed=report.orders_confirmed,
             orders_shipped=report.orders_shipped,
             shipped_on_time=report.shipped_on_time,
@@ -51,6 +58,42 @@ class SlaReportType:
             p95_hours_to_ship=report.p95_hours_to_ship,
             open_at_risk=report.open_at_risk,
             open_breached=report.open_breached,
+        )
+
+
+@strawberry.type(
+    name="DigitalSla",
+    description="The ten-minute promise of top-ups (an e-voucher line is delivered with its "
+    "order: counted, never late).",
+)
+class DigitalSlaType:
+    top_ups: int
+    delivered: int
+    delivered_on_time: int = strawberry.field(description="Delivered by their deliverBy.")
+    on_time_rate: float | None = strawberry.field(
+        description="Delivered on time out of those that ended (delivered or refunded); null "
+        "when none has."
+    )
+    median_seconds_to_deliver: float | None = strawberry.field(
+        description="From the order's placing to the charging system's confirmation."
+    )
+    p95_seconds_to_deliver: float | None
+    refunded: int = strawberry.field(description="Refused or not delivered in time.")
+    pending: int
+    vouchers_delivered: int
+
+    @classmethod
+    def of(cls, report: DigitalReport) -> DigitalSlaType:
+        return cls(
+            top_ups=report.top_ups,
+            delivered=report.delivered,
+            delivered_on_time=report.delivered_on_time,
+            on_time_rate=report.on_time_rate,
+            median_seconds_to_deliver=report.median_seconds_to_deliver,
+            p95_seconds_to_deliver=report.p95_seconds_to_deliver,
+            refunded=report.refunded,
+            pending=report.pending,
+            vouchers_delivered=report.vouchers_delivered,
         )
 
 

@@ -29,7 +29,7 @@ from tests.integration.test_gift_kinds import digital_mall
 from tests.integration.test_voucher_orders import codes, redeem
 from tests.support.aftersales import member_with_mobile
 from tests.support.catalog import gift
-from tests.support.graphql import GraphQLClient, member_token
+from tests.support.graphql import GraphQLClient, admin_token, member_token, staff_token
 from tests.support.members import member_with_points
 from tests.support.settings import settings_for
 
@@ -355,3 +355,53 @@ async def test_members_racing_for_the_last_of_a_budget_take_exactly_it(
     assert budget.spent == 10_000
     assert await TopUp.filter(status=TopUpStatus.PENDING).count() == 20
     assert await audit() == []
+
+
+async def test_the_sla_report_shows_the_digital_lines_apart(
+    api: GraphQLClient, charging: tuple[ChargingFake, ChargingClient]
+) -> None:
+    server, client = charging
+    await digital_mall(api)
+    await codes(api, "LK-0001")
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    for n in range(4):
+        await member(f"S-{n}", mobile=f"+861380013801{n}")
+    await redeem(api, "S-0", "s-0", ("TU-10", 1), ("EV-COFFEE", 1))
+    await redeem(api, "S-1", "s-1", ("TU-10", 1))
+    server.switch(pending=3600.0)  # S-0 and S-1 are accepted, confirmed later
+    now = datetime.now(UTC)
+    await delivery.deliver_round(client, now=now)
+    # S-0's lands 2 minutes in, S-1's is refused; S-2's is still on its way.
+    ordered = await TopUp.all().order_by("id")
+    await delivery.finish(
+        [delivery.Outcome(ordered[0].id, TopUpStatus.DELIVERED)],
+        now=ordered[0].created_at + timedelta(minutes=2),
+    )
+    await delivery.finish(
+        [delivery.Outcome(ordered[1].id, TopUpStatus.FAILED, "ACCOUNT_BARRED")], now=now
+    )
+    await redeem(api, "S-2", "s-2", ("TU-10", 1))
+    result = await api.op(
+        "DigitalSla",
+        {"from": start.isoformat(), "to": (now + timedelta(minutes=1)).isoformat()},
+        auth=admin_token(),
+    )
+    digital = result.data["slaReport"]["digital"]
+    assert digital == {
+        "topUps": 3,
+        "delivered": 1,
+        "deliveredOnTime": 1,
+        "onTimeRate": 0.5,
+        "medianSecondsToDeliver": 120.0,
+        "p95SecondsToDeliver": 120.0,
+        "refunded": 1,
+        "pending": 1,
+        "vouchersDelivered": 1,
+    }
+    # A warehouse's report has no digital part: a digital line ships from no warehouse.
+    staff = await api.op(
+        "DigitalSla",
+        {"from": start.isoformat(), "to": (now + timedelta(minutes=1)).isoformat()},
+        auth=staff_token("SH01"),
+    )
+    assert staff.data["slaReport"]["digital"] is None
