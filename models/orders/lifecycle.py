@@ -10,12 +10,12 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import validation
+from models import sql, validation
 from models.actors import Actor, Role
 from models.catalog import stock
 from models.catalog.models import GiftKind, Warehouse
 from models.errors import InvalidTransition, NotFound, PaymentUnavailable
-from models.events import ORDERS, announce
+from models.events import ORDERS, announce, announce_many
 from models.members.models import Member
 from models.notifications import outbox
 from models.orders import rules
@@ -114,6 +114,31 @@ async def release_everything(
     refunded = {"cash": str(order.cash_total) if order.cash_total is not None else ""}
     await move(order, OrderStatus.CANCELLED, at=now, also=("cancel_reason",), details=refunded)
     await announce(ORDERS, order.number)
+
+
+_DIGITAL = "status = 'CONFIRMED' AND warehouse_id IS NULL AND id IN ({ids})"
+DIGITAL_DELIVERED = f"""UPDATE redemption_order SET status = 'DELIVERED', delivered_at = $1,
+  updated_at = $1 WHERE {_DIGITAL} RETURNING number"""  # noqa: S608 (constants)
+DIGITAL_CANCELLED = f"""UPDATE redemption_order SET status = 'CANCELLED', cancelled_at = $1,
+  cancel_reason = $2, updated_at = $1 WHERE {_DIGITAL} RETURNING number"""  # noqa: S608
+
+
+async def digital_settled(
+    *, delivered: Sequence[int], cancelled: Sequence[int], reason: str, now: datetime
+) -> None:
+    """Orders with nothing to ship whose digital lines all ended, in the caller's transaction:
+    `delivered` ones are DELIVERED, `cancelled` ones (every line refunded by its own module)
+    CANCELLED with `reason`. Only a CONFIRMED order without a warehouse moves; its members
+    were told line by line."""
+    numbers = []
+    if delivered:
+        text = DIGITAL_DELIVERED.format(ids=sql.listed(len(delivered), first=2))
+        numbers += [str(r["number"]) for r in await sql.fetch(text, now, *delivered)]
+    if cancelled:
+        text = DIGITAL_CANCELLED.format(ids=sql.listed(len(cancelled), first=3))
+        rows = await sql.fetch(text, now, reason[:200], *cancelled)
+        numbers += [str(r["number"]) for r in rows]
+    await announce_many(ORDERS, numbers)
 
 
 async def advance(*, number: str, to: OrderStatus, actor: Actor, now: datetime) -> Order:

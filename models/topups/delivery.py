@@ -32,10 +32,10 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from models import sql
-from models.events import ORDERS, announce_many
 from models.notifications import outbox
 from models.notifications.models import NotificationKind
 from models.notifications.outbox import Notice
+from models.orders import lifecycle
 from models.points import service as points
 from models.topups import placement, rules
 from models.topups.models import TopUpStatus
@@ -266,6 +266,7 @@ async def finish(outcomes: Sequence[Outcome], *, now: datetime) -> list[Finished
     if not outcomes:
         return []
     async with in_transaction():
+        await _lock_orders([o.top_up_id for o in outcomes])
         rows = await _moved(outcomes, now=now)
         if not rows:
             return []
@@ -280,6 +281,19 @@ async def finish(outcomes: Sequence[Outcome], *, now: datetime) -> list[Finished
         await _tell(finished, now=now)
         await complete_orders(sorted({f.order_id for f in finished}), now=now)
     return finished
+
+
+LOCK_ORDERS = """SELECT o.id FROM redemption_order o
+WHERE o.id IN (SELECT order_id FROM top_up WHERE id IN ({ids}))
+ORDER BY o.id FOR NO KEY UPDATE"""
+
+
+async def _lock_orders(top_up_ids: Sequence[int]) -> None:
+    """Lock the lines' orders first (PostgreSQL; SQLite has one writer at a time), the lock
+    order of every order's move: two lines of one order ending at once then settle it in
+    turn, the second seeing the first's end, so the last one always completes the order."""
+    if sql.on_postgres():
+        await sql.fetch(LOCK_ORDERS.format(ids=sql.listed(len(top_up_ids))), *top_up_ids)
 
 
 async def _moved(outcomes: Sequence[Outcome], *, now: datetime) -> list[dict[str, Any]]:
@@ -365,33 +379,30 @@ def _data(f: Finished) -> dict[str, object]:
     return data
 
 
-# An order with nothing to ship, none of its top-ups pending: delivered if any line of it
-# still stands (a code, a credit that landed), cancelled if every line was refunded.
-_SETTLED = """status = 'CONFIRMED' AND warehouse_id IS NULL AND id IN ({ids})
-  AND NOT EXISTS (SELECT 1 FROM top_up t
-                  WHERE t.order_id = redemption_order.id AND t.status = 'PENDING')"""
-_STANDS = """EXISTS (SELECT 1 FROM order_line l WHERE l.order_id = redemption_order.id
-  AND NOT EXISTS (SELECT 1 FROM top_up t
-                  WHERE t.order_line_id = l.id AND t.status IN ('FAILED', 'EXPIRED')))"""
-DELIVER_ORDERS = f"""UPDATE redemption_order SET status = 'DELIVERED', delivered_at = $1,
-  updated_at = $1
-WHERE {_SETTLED} AND {_STANDS} RETURNING number"""  # noqa: S608 (constants)
-CANCEL_ORDERS = f"""UPDATE redemption_order SET status = 'CANCELLED', cancelled_at = $1,
-  cancel_reason = 'top-up not delivered: points refunded', updated_at = $1
-WHERE {_SETTLED} AND NOT {_STANDS} RETURNING number"""  # noqa: S608 (constants)
+# The orders of nothing to ship whose top-ups all ended, and whether any line of each
+# still stands (a code, a credit that landed).
+SETTLED = """SELECT o.id, EXISTS (
+    SELECT 1 FROM order_line l WHERE l.order_id = o.id
+      AND NOT EXISTS (SELECT 1 FROM top_up t
+                      WHERE t.order_line_id = l.id AND t.status IN ('FAILED', 'EXPIRED'))
+  ) AS stands
+FROM redemption_order o
+WHERE o.id IN ({ids}) AND o.status = 'CONFIRMED' AND o.warehouse_id IS NULL
+  AND NOT EXISTS (SELECT 1 FROM top_up t WHERE t.order_id = o.id AND t.status = 'PENDING')"""
 
 
-async def complete_orders(order_ids: Sequence[int], *, now: datetime) -> list[str]:
-    """Move the orders of `order_ids` that nothing holds open any more; their numbers."""
+async def complete_orders(order_ids: Sequence[int], *, now: datetime) -> None:
+    """The orders of `order_ids` that nothing holds open any more: delivered if something of
+    them stands, cancelled if every line was refunded (`lifecycle.digital_settled`)."""
     if not order_ids:
-        return []
-    ids = sql.listed(len(order_ids), first=2)
-    numbers = []
-    for text in (DELIVER_ORDERS, CANCEL_ORDERS):
-        rows = await sql.fetch(text.format(ids=ids), now, *order_ids)
-        numbers += [str(row["number"]) for row in rows]
-    await announce_many(ORDERS, numbers)
-    return numbers
+        return
+    rows = await sql.fetch(SETTLED.format(ids=sql.listed(len(order_ids))), *order_ids)
+    await lifecycle.digital_settled(
+        delivered=[int(r["id"]) for r in rows if r["stands"]],
+        cancelled=[int(r["id"]) for r in rows if not r["stands"]],
+        reason="top-up not delivered: points refunded",
+        now=now,
+    )
 
 
 AT_RISK = """UPDATE top_up SET alerted_at = $1

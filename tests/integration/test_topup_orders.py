@@ -17,6 +17,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import DEV_CHARGING_SECRET
+from api.worker import run_forever
 from models.notifications.models import Notification, NotificationKind
 from models.notifications.templates import render
 from models.orders.models import Order, OrderStatus
@@ -405,3 +406,47 @@ async def test_the_sla_report_shows_the_digital_lines_apart(
         auth=staff_token("SH01"),
     )
     assert staff.data["slaReport"]["digital"] is None
+
+
+async def test_the_worker_sends_a_top_up_as_it_is_redeemed_not_at_its_next_pass(
+    api: GraphQLClient, db: str, charging: tuple[ChargingFake, ChargingClient]
+) -> None:
+    server, _ = charging
+    await digital_mall(api)
+    await member("W-1")
+    # A pass an hour apart: only the worker's top-up loop can send it in time.
+    settings = settings_for(db, charging_url=server.url, sweep_interval_seconds=3600.0)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_forever(settings, stop=stop))
+    try:
+        await asyncio.sleep(1.0)  # the first pass ran; the loop rests between rounds
+        number = (await redeem(api, "W-1", "w-1", ("TU-10", 1)))["order"]["number"]
+        await server.wait_for(lambda: server.total_credited == 1, timeout=20)
+        for _ in range(200):
+            if (await Order.get(number=number)).status is OrderStatus.DELIVERED:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 20)
+    assert (await top_up_of(api, "W-1", number))["status"] == "DELIVERED"
+    assert list(server.credits.values()) == [1]
+
+
+async def test_two_top_ups_of_one_order_ending_at_once_complete_it(api: GraphQLClient) -> None:
+    await digital_mall(api)
+    await gift(api, "TU-DATA", 300, kind="TOP_UP", face_value=1024, top_up_product="DATA")
+    for n in range(5):
+        await member(f"P-{n}", mobile=f"+861380013802{n}")
+        payload = await redeem(api, f"P-{n}", f"p-{n}", ("TU-10", 1), ("TU-DATA", 1))
+        number = payload["order"]["number"]
+        order = await Order.get(number=number)
+        first, second = await TopUp.filter(order_id=order.id).order_by("id")
+        now = datetime.now(UTC)
+        # Each line's end in a transaction of its own, at the same moment.
+        await asyncio.gather(
+            delivery.finish([delivery.Outcome(first.id, TopUpStatus.DELIVERED)], now=now),
+            delivery.finish([delivery.Outcome(second.id, TopUpStatus.DELIVERED)], now=now),
+        )
+        assert (await Order.get(number=number)).status is OrderStatus.DELIVERED, n
+    assert await audit() == []

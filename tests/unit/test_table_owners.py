@@ -28,6 +28,7 @@ MODEL_MODULES = (
     "models.points.models",
     "models.aftersales.models",
     "models.vouchers.models",
+    "models.topups.models",
     "fulfilment.models",
 )
 WRITE = re.compile(r"\b(?:INSERT\s+INTO|(?<!FOR )(?<!DO )UPDATE|DELETE\s+FROM)\s+\"?(\w+)")
