@@ -92,7 +92,7 @@ async def test_a_stocked_parcel_keeps_its_kind_and_a_digital_gift_takes_no_units
     api: GraphQLClient,
 ) -> None:
     await digital_mall(api)
-    changed = await upsert(api, sku="HM-MUG", kind="TOP_UP")
+    changed = await upsert(api, sku="HM-MUG", kind="TOP_UP", faceValue=1000)
     assert [(e["code"], e["field"]) for e in changed["errors"]] == [("INVALID_INPUT", "kind")]
     mug = (await api.op("Gift", {"sku": "HM-MUG"})).data["gift"]
     assert (mug["kind"], mug["name"]) == ("PHYSICAL", "Thermos Mug")
@@ -105,7 +105,7 @@ async def test_a_stocked_parcel_keeps_its_kind_and_a_digital_gift_takes_no_units
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [("INVALID_INPUT", "sku")]
     assert payload["stock"] is None
     # A parcel with no units left may become digital, and back.
-    assert (await upsert(api, sku="HM-TOWEL", kind="TOP_UP"))["errors"] == []
+    assert (await upsert(api, sku="HM-TOWEL", kind="TOP_UP", faceValue=1000))["errors"] == []
     assert (await upsert(api, sku="HM-TOWEL"))["errors"] == []
 
 
@@ -131,3 +131,18 @@ async def test_a_digital_line_books_no_ship_slot(api: GraphQLClient) -> None:
     assert await ShipDay.all().count() == slots_before
     me = (await api.op("Me", auth=member_token("C-DIGI"))).data["me"]
     assert me["points"]["available"] == 5_000
+
+
+async def test_a_top_up_states_its_credit_and_only_a_top_up_has_one(api: GraphQLClient) -> None:
+    await digital_mall(api)
+    no_value = await upsert(api, sku="TU-X", kind="TOP_UP")
+    assert [(e["code"], e["field"]) for e in no_value["errors"]] == [("INVALID_INPUT", "faceValue")]
+    parcel = await upsert(api, sku="HM-X", faceValue=1000)
+    assert [(e["code"], e["field"]) for e in parcel["errors"]] == [("INVALID_INPUT", "faceValue")]
+    small = await upsert(api, sku="TU-X", kind="TOP_UP", faceValue=1000, dailyBudget=999)
+    assert [(e["code"], e["field"]) for e in small["errors"]] == [("INVALID_INPUT", "dailyBudget")]
+    data = await upsert(api, sku="TU-X", kind="TOP_UP", faceValue=2048, topUpProduct="DATA")
+    assert data["gift"]["topUp"] == {"product": "DATA", "faceValue": 2048}
+    top_up = (await api.op("Gift", {"sku": "TU-10"})).data["gift"]
+    assert top_up["availability"]["quantityAvailable"] > 0
+    assert top_up["availability"]["deliveredWithinMinutes"] == 10

@@ -38,6 +38,15 @@ GIFT = {
     "partner": "",
     "instructions": "",
 }
+TOP_UP = {
+    **GIFT,
+    "sku": "TU-CUP",
+    "kind": "TOP_UP",
+    "cashPrice": None,
+    "topUpProduct": "DATA",
+    "faceValue": 1024,
+    "dailyBudget": 10_240,
+}
 WAREHOUSE = {
     "code": "HZ01",
     "name": "Hangzhou",
@@ -81,6 +90,10 @@ class Case:
 
 def gift(_: dict[str, str]) -> dict[str, Any]:
     return {"input": GIFT}
+
+
+def top_up(_: dict[str, str]) -> dict[str, Any]:
+    return {"input": TOP_UP}
 
 
 def warehouse(_: dict[str, str]) -> dict[str, Any]:
@@ -234,6 +247,13 @@ CASES = {
     "GiftInput.partner": Case("UpsertGift", "input.partner", gift, ADMIN, ("gift.partner", None)),
     "GiftInput.instructions": Case(
         "UpsertGift", "input.instructions", gift, ADMIN, ("gift.instructions", None)
+    ),
+    "GiftInput.topUpProduct": Case(
+        "UpsertGift", "input.topUpProduct", top_up, ADMIN, ("gift.topUp.product", "CREDIT")
+    ),
+    "GiftInput.faceValue": Case("UpsertGift", "input.faceValue", gift, ADMIN, ("gift.topUp", None)),
+    "GiftInput.dailyBudget": Case(
+        "UpsertGift", "input.dailyBudget", top_up, ADMIN, ("gift.topUp.faceValue", 1024)
     ),
     "MoneyInput.currency": Case(
         "UpsertGift", "input.cashPrice.currency", gift, ADMIN, ("gift.cashPrice.currency", "CNY")

@@ -78,5 +78,6 @@ async def test_a_job_declared_outside_the_domains_runs_in_the_pass_after_theirs_
         "sweeper pass: alerts at risk 1, breached 1; compensated 1; expired lots 0; "
         "cancelled unpaid 0; payments settled 0; expiry notices 0; texts taken in 0; "
         "tickets at risk 0, breached 0; compensated 0; tickets closed 0; returns refunded 0; "
-        "pools low 0; reminders sent 1"
+        "pools low 0; top-ups delivered 0, top-ups refunded 0, top-ups waiting for an answer 0, "
+        "top-ups at risk 0; reminders sent 1"
     )
