@@ -108,6 +108,8 @@ async def test_gifts_of_the_previous_release_are_parcels_after_the_upgrade(
             old = await Gift.get(sku="OLD-MUG")
             assert (old.name, old.points_price) == ("Old Mug", 700)
             assert (old.kind, old.partner, old.instructions) == (GiftKind.PHYSICAL, "", "")
+            # ... and state no credit (migration 0007, top-ups).
+            assert (old.face_value, old.top_up_product, old.daily_budget) == (0, "CREDIT", None)
             # A statement that names none of the new columns still writes a parcel.
             await connections.get("default").execute_query(
                 "INSERT INTO gift (sku, name, description, image_url, category_id, points_price, "
