@@ -275,6 +275,47 @@ def voucher_rows(found: dict[str, Any]) -> list[Row]:
     ]
 
 
+def topup_rows(found: dict[str, Any]) -> list[Row]:
+    """Row 15 (benchmarks/topup_rows.py): top-ups delivered through a charging system that
+    loses 5 % of its answers, against the client alone; and 15b, the lines' ends."""
+    runs = found.get("topups")
+    if not runs:
+        return []
+    rate = _median([r["rate"] for r in runs])
+    ceiling = _median([r["ceiling_rate"] for r in runs])
+    t = runs[-1]
+    final = sum(n for status, n in t["statuses"].items() if status != "PENDING")
+    delivered = t["statuses"].get("DELIVERED", 0)
+    exact = all(
+        r["statuses"].get("DELIVERED", 0) == r["lines"] == r["credited"] and r["twice"] == 0
+        for r in runs
+    )
+    return [
+        Row(
+            "15",
+            f"top-ups, {t['lines']:,} lines with 5 % of answers lost, lines/s: "
+            "deliver_round vs the charging client alone (no database)",
+            f"{rate:,.0f}/s",
+            f"{ceiling:,.0f}/s",
+            f"{_ratio(rate, ceiling):.2f}x",
+            "≥ 500 lines/s",
+            rate >= 500,
+            [],
+        ),
+        Row(
+            "15b",
+            "top-up correctness: every line final, none credited twice",
+            f"{final:,} of {t['lines']:,} final ({delivered:,} DELIVERED), "
+            f"{t['twice']} credited twice",
+            "",
+            f"{t['lost']:,} answers lost ({_ratio(t['lost'], t['lines']):.1%})",
+            "all DELIVERED, 0 twice",
+            exact,
+            [] if exact else [f"top-ups: {[(r['statuses'], r['credited']) for r in runs]}"],
+        ),
+    ]
+
+
 def statements_row(counts: dict[str, list[int]]) -> Row:
     text = ", ".join(f"{name} {'/'.join(map(str, c))}" for name, c in counts.items())
     ok = all(c[0] == c[-1] <= 5 for c in counts.values())

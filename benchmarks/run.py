@@ -30,15 +30,16 @@ from benchmarks import (
     report,
     service_rows,
     sms_rows,
+    topup_rows,
     trusted_rows,
     voucher_rows,
 )
 from benchmarks.sizes import FULL, SMOKE, Sizes
 from benchmarks.workloads import Scripts
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 WRK_ROWS = {1, 2, 3, 7, 10, 14}
-MAIN_ROWS = {1, 2, 3, 4, 7, 10, 14}  # the rows that need the main data set
+MAIN_ROWS = {1, 2, 3, 4, 7, 10, 14, 15}  # the rows that need the main data set
 SERVICE_ROWS = {11, 12, 13}
 
 
@@ -95,6 +96,7 @@ def measure(rows: set[int], sizes: Sizes, repeat: int, reuse: bool) -> dict[str,
             (9, lambda: {"claim": sms_rows.claim_cost(sizes, repeat)}),
             (11, lambda: service(sizes, now, repeat)),
             (14, lambda: voucher_rows.voucher_rows(url, sizes, scripts, logs, repeat)),
+            (15, lambda: topup_rows.topup_rows(url, sizes, logs, repeat)),
         ]
         for row, step in steps:
             together = {1: {1, 2}, 11: SERVICE_ROWS}.get(row, {row})  # measured as one
@@ -167,6 +169,7 @@ def sweep(sizes: Sizes, now: datetime, repeat: int) -> dict[str, Any]:
 def build_rows(found: dict[str, Any], sizes: Sizes) -> list[report.Row]:
     rows = [*report.http_rows(found), *report.trusted_rows(found), *report.redeem_rows(found)]
     rows += report.voucher_rows(found)
+    rows += report.topup_rows(found)
     if "statements" in found:
         rows.append(report.statements_row(found["statements"]))
     if "sweeper" in found:

@@ -169,6 +169,32 @@ def sms_centre(log_dir: Path, out: Path) -> Iterator[SmsCentre]:
         yield SmsCentre(port, centre.log)
 
 
+@dataclass
+class ChargingSystem:
+    url: str
+    log: Path
+
+
+@contextmanager
+def charging_system(log_dir: Path, secret: str) -> Iterator[ChargingSystem]:
+    """The tests' charging system (`tests.fakes.charging`) in its own process, pinned to
+    core 1, with fresh counters, until the block ends."""
+    port = _free_port()
+    command = [*pinned(SMS_CENTRE_CORE), sys.executable, "-m", "tests.fakes.charging"]
+    command += ["--port", str(port), "--secret", secret]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+    with _running(command, env, log_dir / f"charging-{port}.log") as system:
+        for _ in range(300):
+            if system.process.poll() is not None:
+                raise RuntimeError(f"charging system exited:\n{system.log.read_text()[-3000:]}")
+            if "Charging system on" in system.log.read_text():
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"charging system not ready:\n{system.log.read_text()[-3000:]}")
+        yield ChargingSystem(f"http://127.0.0.1:{port}", system.log)
+
+
 @contextmanager
 def worker(
     database_url: str, smsc_port: int, log_dir: Path, *, core: str | None = SERVER_CORE

@@ -8,6 +8,7 @@ HOT_SKU = "HOT-CAMPAIGN-01"
 HOT_PRICE = 100
 VOUCHER_SKU = "EV-FLASH-01"  # row 14's flash sale: an e-voucher and its pool of codes
 VOUCHER_PRICE = 100
+TOP_UP_SKU = "TU-BENCH-01"  # row 15's top-up: ¥10 of phone credit, inactive
 SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
@@ -31,6 +32,7 @@ class Sizes:
     service_due: tuple[int, int]
     counted_sizes: tuple[int, int] = (10, 100)
     voucher_codes: int = 100_000  # row 14's pool
+    top_up_lines: int = 10_000  # row 15's top-ups, one line an order
 
     @property
     def smoke(self) -> bool:
@@ -74,4 +76,5 @@ SMOKE = Sizes(
     service_resolved=5_000,
     service_due=(20, 200),
     voucher_codes=5_000,
+    top_up_lines=300,
 )
