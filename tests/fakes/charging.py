@@ -156,7 +156,10 @@ class ChargingFake:
             await server.stop()
 
     async def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP named: asyncio sets TCP_NODELAY on accepted connections only for a
+        # socket whose proto says TCP, and without it every answer waited ~40 ms for the
+        # client's delayed ACK (benchmarks/PROFILES.md §21).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))  # bound before serving: a free port, no race
         self.port = sock.getsockname()[1]
