@@ -10,17 +10,16 @@ no charging system, no confirmations (and the development secret signs nothing).
 from __future__ import annotations
 
 import logging
-import re
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from models.topups import delivery
 from models.topups.charging import verify_callback
+from models.topups.ports import line_of_key
 from schema.context import Services
 
 log = logging.getLogger("pointsmall.webhooks.charging")
-KEY = re.compile(r"topup:([1-9][0-9]{0,18})")
 
 
 async def charging_webhook(request: Request) -> JSONResponse:
@@ -35,11 +34,11 @@ async def charging_webhook(request: Request) -> JSONResponse:
     if notice is None:
         log.warning("refused a charging callback: forged, stale or malformed")
         return JSONResponse({"error": "invalid payload or signature"}, status_code=401)
-    matched = KEY.fullmatch(notice.idempotency_key)
-    if matched is None:
+    line_id = line_of_key(notice.idempotency_key)
+    if line_id is None:
         return JSONResponse({"received": True, "applied": False, "why": "not a top-up key"})
     applied = await delivery.apply_notice(
-        line_id=int(matched.group(1)),
+        line_id=line_id,
         outcome=notice.outcome,
         reason=notice.reason,
         transaction_id=notice.transaction_id,

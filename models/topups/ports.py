@@ -52,6 +52,15 @@ def idempotency_key(line_id: int) -> str:
     return f"topup:{line_id}"
 
 
+KEY = re.compile(r"topup:([1-9][0-9]{0,18})")
+
+
+def line_of_key(key: str) -> int | None:
+    """The order line an idempotency key names; None for a key that is not a top-up's."""
+    matched = KEY.fullmatch(key)
+    return None if matched is None else int(matched.group(1))
+
+
 @dataclass(frozen=True)
 class TopUpRequest:
     """One credit to one number: build it with `for_line`, which normalises the number."""
